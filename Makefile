@@ -1,0 +1,33 @@
+# Two entry points: `make demo` and `make test`. Each installs what it needs itself.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# torch is only needed by the trainers; CI and the README pin the local CPU build this way.
+TORCH_SPEC ?= torch==2.13.0
+PYSERINI_SPEC ?= pyserini==1.6.0
+export HF_HUB_OFFLINE := 1
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: install demo test bench clean-cache
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# pyserini is used only for its bundled Lucene (Anserini) jar: skip its heavy dependencies.
+	$(BIN)/pip install -q --no-deps "$(PYSERINI_SPEC)"
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+demo: install
+	$(BIN)/agent-gym demo
+
+test: install
+	$(BIN)/python -m pytest -q -x --durations=10
+
+bench: install
+	$(BIN)/python bench/webshop_speed.py
+
+clean-cache:
+	rm -rf $${AGENT_GYM_CACHE:-$$HOME/.cache/agent_gym}
