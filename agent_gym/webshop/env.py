@@ -1,0 +1,127 @@
+"""``agent_gym/WebShop-v0``: the WebShop benchmark as a Gymnasium text environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from agent_gym.core.anchors import PagePatternSimilarity
+from agent_gym.core.env import Outcome, TextEnv
+from agent_gym.webshop import pages
+from agent_gym.webshop.catalog import Catalog
+from agent_gym.webshop.reward import ORIGINAL_RULES, RewardRules
+from agent_gym.webshop.shop import ShopSession
+
+# GiGPO's soft grouping for WebShop: an item page and its sub pages are related states.
+PAGE_SIMILARITY = PagePatternSimilarity({("item", "item_sub"): 0.3})
+
+_CATALOGS: dict[str, Catalog] = {}
+
+
+def resolve_catalog(catalog: Catalog | str | os.PathLike | None) -> Catalog:
+    """A ``Catalog``, a folder (original files or a built catalog), or ``None`` for the default.
+
+    Catalogs are shared per process: every env on the same catalog uses one store and one
+    searcher.
+    """
+    if isinstance(catalog, Catalog):
+        return catalog
+    key = "default" if catalog is None else str(Path(catalog).resolve())
+    if key not in _CATALOGS:
+        _CATALOGS[key] = Catalog.default() if catalog is None else Catalog.from_folder(catalog)
+    return _CATALOGS[key]
+
+
+class WebShopEnv(TextEnv):
+    """WebShop (Yao et al., NeurIPS 2022): find and buy the product an instruction describes.
+
+    **Observations** (``str``, at most 2**20 characters) depend on ``observation_mode``:
+    ``"text"`` (visible strings joined by ``" [SEP] "``, the default), ``"text_rich"``
+    (buttons, options and product links marked), ``"html"`` or ``"url"``.
+
+    **Actions** (``str``): ``search[keywords]`` on the search page and ``click[x]`` where
+    ``x`` is one of the page's clickables (``back to search``, ``< prev``, ``next >``, a
+    product id, an option value, ``description``, ``features``, ``reviews``, ``buy now``);
+    the argument is lower-cased. ``info["available_actions"]`` lists them, with the
+    template ``search[<query>]`` when searching is possible (also ``info["has_search_bar"]``).
+    Any other string is an invalid action: nothing changes, the reward is 0 and
+    ``info["error"]`` says why.
+
+    **Reward**: 0 until ``click[buy now]``, then the original WebShop score in [0, 1]
+    (``info["reward_info"]`` holds its breakdown, ``info["won"]`` is ``reward == 1``).
+
+    **Episode end**: terminated on purchase; truncated after ``max_steps`` steps (default
+    15, as in GiGPO/verl-agent; the original WebShop baselines allowed 100).
+
+    **Arguments**: ``split`` (``"train"``, ``"eval"``, ``"test"``: goals [1500:], [500:1500],
+    [0:500] of the seed-233 goal order), ``catalog`` (a ``Catalog``, a folder with the
+    original files, or ``None`` for the default synthetic catalog), ``goals`` (``"human"``
+    or ``"synthetic"``), ``observation_mode``, ``max_steps``, ``show_attrs`` (offer the
+    Attributes sub page), ``reward_rules`` (``RewardRules``; the original's by default).
+
+    **Info**: ``task_id``, ``split``, ``instruction``, ``available_actions``,
+    ``has_search_bar``, ``anchor``, ``page`` (``search``, ``results``, ``item``, ``item_sub``,
+    ``done``), ``step``, ``invalid_action``, ``error``, ``goal_asin`` and, at the end,
+    ``won``, ``reward_info``.
+
+    **Version history**: v0: initial version.
+    """
+
+    page_similarity = PAGE_SIMILARITY
+
+    def __init__(self, split: str = "test", catalog: Catalog | str | os.PathLike | None = None,
+                 goals: str = "human", observation_mode: str = "text", max_steps: int = 15,
+                 show_attrs: bool = False, reward_rules: RewardRules = ORIGINAL_RULES,
+                 render_mode: str | None = None):
+        super().__init__(split=split, max_steps=max_steps, render_mode=render_mode)
+        if observation_mode not in pages.OBSERVATION_MODES:
+            raise ValueError(f"observation_mode must be one of {pages.OBSERVATION_MODES}, got {observation_mode!r}")
+        if goals not in ("human", "synthetic"):
+            raise ValueError(f"goals must be 'human' or 'synthetic', got {goals!r}")
+        self.catalog = resolve_catalog(catalog)
+        self.goal_kind = goals
+        self.observation_mode = observation_mode
+        self.show_attrs = show_attrs
+        self.reward_rules = reward_rules
+        self.session: ShopSession | None = None
+        n = self.catalog.num_goals(goals, split)
+        if n == 0:
+            raise ValueError(
+                f"this catalog has no {goals} goals in split {split!r} "
+                f"(sizes: { {s: self.catalog.num_goals(goals, s) for s in ('train', 'eval', 'test')} }); "
+                "choose another split or goals='synthetic'")
+        self._n_tasks = n
+
+    def _num_tasks(self) -> int:
+        return self._n_tasks
+
+    def _start_task(self, task_id: int) -> None:
+        goal = self.catalog.goal(self.goal_kind, self.split, task_id)
+        self.session = ShopSession(goal=goal, catalog=self.catalog, search_engine=self.catalog.search_engine(),
+                                   show_attrs=self.show_attrs, rules=self.reward_rules)
+
+    def _apply(self, action: str) -> Outcome:
+        out = self.session.act(action)
+        info: dict[str, Any] = {}
+        if out.done:
+            info = {"won": out.reward == 1.0, "reward_info": dict(self.session.reward_info)}
+        return Outcome(reward=out.reward, done=out.done, error=out.error, info=info)
+
+    def _observe(self) -> str:
+        return pages.render(self.session, self.observation_mode, session_id=f"fixed_{self.task_id}")
+
+    def _available_actions(self) -> list[str]:
+        return self.session.available_actions()
+
+    def _state_key(self) -> Any:
+        return self.session.state_key()
+
+    def _page(self) -> str:
+        return self.session.page
+
+    def _instruction(self) -> str:
+        return self.session.goal["instruction_text"]
+
+    def _extra_info(self) -> dict[str, Any]:
+        return {"has_search_bar": self.session.has_search_bar, "goal_asin": self.session.goal["asin"]}
