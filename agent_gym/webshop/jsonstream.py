@@ -44,6 +44,7 @@ def iter_json_array(path: str | os.PathLike, chunk_size: int = 1 << 20) -> Itera
                     raise JSONDataError(f"{path}: expected ',' between array elements near offset {pos}")
                 pos = _skip(buf, pos + 1)
             while True:
+                pos = _skip(buf, pos)
                 try:
                     obj, end = decoder.raw_decode(buf, pos)
                     # a number or literal cut at the chunk edge decodes short: make sure it ended
