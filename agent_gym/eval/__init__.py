@@ -1,0 +1,1 @@
+"""Evaluation: running agents on environments and reporting scores."""
