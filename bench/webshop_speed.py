@@ -86,7 +86,7 @@ def measure_run(spec: str, episodes: int) -> dict:
     def episode(task_id: int) -> int:
         obs, info = env.reset(options={"task_id": task_id})
         obs, r, te, tr, info = env.step(f"search[{info['instruction']}]")
-        first = next(a for a in info["available_actions"] if a.startswith("click[b"))
+        first = next(a for a in info["available_actions"] if a.startswith("click[b0"))
         obs, r, te, tr, info = env.step(first)
         opts = [a for a in info["available_actions"] if a not in
                 ("click[back to search]", "click[< prev]", "click[description]", "click[features]",

@@ -25,7 +25,7 @@ def env(sample_catalog):
 def _play_to_item(env, task_id=0):
     obs, info = env.reset(options={"task_id": task_id})
     obs, r, term, trunc, info = env.step(f"search[{info['instruction']}]")
-    asin = next(a for a in info["available_actions"] if a.startswith("click[b"))
+    asin = next(a for a in info["available_actions"] if a.startswith("click[b0"))
     return env.step(asin)
 
 
@@ -51,7 +51,7 @@ def test_info_keys_and_a_full_episode(env):
     obs, r, term, trunc, info = env.step(f"search[{info['instruction']}]")
     assert info["page"] == "results" and not info["has_search_bar"] and "Page 1 (Total results: 50)" in obs
     assert "click[next >]" in info["available_actions"] and "click[< prev]" not in info["available_actions"]
-    first = next(a for a in info["available_actions"] if a.startswith("click[b"))
+    first = next(a for a in info["available_actions"] if a.startswith("click[b0"))
     obs, r, term, trunc, info = env.step(first.upper().replace("CLICK", "click"))  # argument is lower-cased
     assert info["page"] == "item" and not info["invalid_action"]
     assert "Buy Now" in obs and "click[buy now]" in info["available_actions"]

@@ -233,6 +233,16 @@ class Catalog:
             self._search_engine = SearchEngine.for_catalog(self)
         return self._search_engine
 
+    # A catalog is read-only: copies share it, and pickling (spawned workers) reopens it.
+    def __deepcopy__(self, memo) -> "Catalog":
+        return self
+
+    def __copy__(self) -> "Catalog":
+        return self
+
+    def __reduce__(self):
+        return (Catalog, (str(self.folder), self._cache_size))
+
     def __repr__(self) -> str:
         return f"Catalog({self.folder}, {len(self)} products, source={self.meta.get('source')})"
 
