@@ -30,6 +30,8 @@ from agent_gym.webshop.original import OriginalFiles, RawRecord, raw_to_product
 from agent_gym.webshop.product import Product
 
 FORMAT_VERSION = 1
+# bumped whenever processing or goal rules change, so cached catalogs are rebuilt
+BUILD_VERSION = 2
 DEFAULT_N_PRODUCTS = 10_000
 DEFAULT_SEED = 0
 GOAL_KINDS = ("human", "synthetic")
@@ -88,7 +90,7 @@ class Catalog:
 
         if n_products < 1:
             raise ValueError("n_products must be positive")
-        key = f"synthetic-v{synthetic.VERSION}-n{n_products}-s{seed}"
+        key = f"synthetic-b{BUILD_VERSION}-g{synthetic.VERSION}-n{n_products}-s{seed}"
         folder = Path(cache_dir or cache_root() / "catalogs") / key
         if not (folder / "catalog.sqlite").is_file():
             records = (
@@ -128,7 +130,7 @@ class Catalog:
         for path in (files.products, files.attributes, files.human_instructions, files.human_goals):
             if path is not None and not Path(path).is_file():
                 raise FileNotFoundError(f"{path} does not exist")
-        digest = hashlib.sha1("|".join([str(FORMAT_VERSION), str(seed), *files.fingerprint_parts()]).encode()).hexdigest()[:12]
+        digest = hashlib.sha1("|".join([str(FORMAT_VERSION), str(BUILD_VERSION), str(seed), *files.fingerprint_parts()]).encode()).hexdigest()[:12]
         folder = Path(cache_dir or cache_root() / "catalogs") / f"webshop-{digest}"
         if not (folder / "catalog.sqlite").is_file():
             records = _with_nouns(files.records(), title_nouns_batch)

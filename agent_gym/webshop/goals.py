@@ -113,4 +113,6 @@ def shuffled_positions(n: int) -> list[int]:
 
 
 def instruction_key(text: str) -> str:
+    """Matching key of an instruction: ``human_goals.json`` has the texts without apostrophes."""
+    text = text.replace("'", "").replace("\u2019", "")
     return " ".join(text.strip().strip(".").lower().split())
