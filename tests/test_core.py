@@ -85,3 +85,13 @@ def test_trajectory_reader_skips_a_half_written_last_line(tmp_path):
     with open(path, "a") as f:
         f.write(_traj(7).to_json()[:40])  # a writer killed mid-line
     assert [t.task_id for t in read_trajectories(path)] == [1]
+
+
+def test_text_space_takes_real_product_text_and_env_cleans_control_chars():
+    from agent_gym.core.spaces import clean_text
+
+    space = TextSpace(max_length=100)
+    assert space.contains("no\xa0break space, zero\u200bwidth, \u200eLTR mark, emoji \U0001F600, 中文\nline\ttab")
+    assert not space.contains("bell\x07")
+    assert clean_text("a\x00b\x1fc\x85d", 100) == "a b c d"
+    assert clean_text("x" * 10, 4) == "xxxx"

@@ -218,3 +218,12 @@ def test_no_action_string_crashes(env, script):
         assert info["invalid_action"] == ("error" in info)
         if term or trunc:
             env.reset(options={"task_id": 5})
+
+
+def test_every_task_starts_inside_the_observation_space(sample_catalog):
+    # real titles carry no-break spaces, zero-width and direction marks
+    for split in ("test", "eval", "train"):
+        e = gym.make("agent_gym/WebShop-v0", catalog=sample_catalog, goals="synthetic", split=split).unwrapped
+        for task_id in range(e.num_tasks):
+            obs, info = e.reset(options={"task_id": task_id})
+            assert e.observation_space.contains(obs), (split, task_id)

@@ -28,7 +28,7 @@ from typing import Any
 import gymnasium as gym
 
 from agent_gym.core.anchors import anchor_of
-from agent_gym.core.spaces import action_space, observation_space
+from agent_gym.core.spaces import action_space, clean_text, observation_space
 
 SPLITS = ("train", "eval", "test")
 
@@ -123,7 +123,7 @@ class TextEnv(gym.Env[str, str], ABC):
         self._start_task(self.task_id)
         self._steps = 0
         self._over = False
-        self._last_obs = self._observe()
+        self._last_obs = clean_text(self._observe(), self.observation_space.max_length)
         return self._last_obs, self._info(invalid=False, error=None, extra={})
 
     def step(self, action: str):
@@ -136,7 +136,7 @@ class TextEnv(gym.Env[str, str], ABC):
         terminated = bool(outcome.done)
         truncated = not terminated and self._steps >= self.max_steps
         self._over = terminated or truncated
-        self._last_obs = self._observe()
+        self._last_obs = clean_text(self._observe(), self.observation_space.max_length)
         info = self._info(invalid=outcome.error is not None, error=outcome.error, extra=outcome.info)
         if self._over:
             info.setdefault("won", False)

@@ -2,12 +2,15 @@
 
 Gymnasium's ``Text`` space defaults to an alphanumeric charset, which rejects spaces,
 brackets and punctuation, i.e. every real action (``search[red shirt]``). ``TextSpace``
-accepts any printable Unicode string (plus newline and tab) up to ``max_length``
-characters, and samples from printable ASCII so that ``sample()`` stays cheap.
+accepts any Unicode string without control characters (tab and newlines allowed) up to
+``max_length`` characters, and samples from printable ASCII so that ``sample()`` stays
+cheap. Environments pass their observations through ``clean_text`` so that data with
+stray control characters still gives observations inside the space.
 """
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any
 
@@ -21,9 +24,21 @@ MAX_ACTION_LENGTH = 4096
 MAX_OBSERVATION_LENGTH = 1 << 20
 
 
+# C0/C1 control characters other than tab, newline and carriage return. Everything else
+# (no-break spaces, zero-width joiners, emoji, any script) is text that real product data has.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def is_printable_text(value: str) -> bool:
-    """True when every character is printable Unicode, a space, a newline or a tab."""
-    return value.isprintable() or all(c.isprintable() or c in "\n\t\r" for c in value)
+    """True when the string has no control characters other than tab and newlines."""
+    return _CONTROL.search(value) is None
+
+
+def clean_text(value: str, max_length: int = MAX_OBSERVATION_LENGTH) -> str:
+    """Control characters replaced by spaces, cut to ``max_length`` characters."""
+    if _CONTROL.search(value) is not None:
+        value = _CONTROL.sub(" ", value)
+    return value[:max_length]
 
 
 class TextSpace(Text):
