@@ -58,7 +58,8 @@ class WebShopEnv(TextEnv):
     [0:500] of the seed-233 goal order), ``catalog`` (a ``Catalog``, a folder with the
     original files, or ``None`` for the default synthetic catalog), ``goals`` (``"human"``
     or ``"synthetic"``), ``observation_mode``, ``max_steps``, ``show_attrs`` (offer the
-    Attributes sub page), ``reward_rules`` (``RewardRules``; the original's by default).
+    Attributes sub page), ``reward_rules`` (``RewardRules``; the original's by default),
+    ``expose_goal`` (put the goal dict in ``info["goal"]``: privileged, for oracle experts).
 
     **Info**: ``task_id``, ``split``, ``instruction``, ``available_actions``,
     ``has_search_bar``, ``anchor``, ``page`` (``search``, ``results``, ``item``, ``item_sub``,
@@ -73,7 +74,7 @@ class WebShopEnv(TextEnv):
     def __init__(self, split: str = "test", catalog: Catalog | str | os.PathLike | None = None,
                  goals: str = "human", observation_mode: str = "text", max_steps: int = 15,
                  show_attrs: bool = False, reward_rules: RewardRules = ORIGINAL_RULES,
-                 render_mode: str | None = None):
+                 expose_goal: bool = False, render_mode: str | None = None):
         super().__init__(split=split, max_steps=max_steps, render_mode=render_mode)
         if observation_mode not in pages.OBSERVATION_MODES:
             raise ValueError(f"observation_mode must be one of {pages.OBSERVATION_MODES}, got {observation_mode!r}")
@@ -84,6 +85,7 @@ class WebShopEnv(TextEnv):
         self.observation_mode = observation_mode
         self.show_attrs = show_attrs
         self.reward_rules = reward_rules
+        self.expose_goal = expose_goal
         self.session: ShopSession | None = None
         n = self.catalog.num_goals(goals, split)
         if n == 0:
@@ -124,4 +126,7 @@ class WebShopEnv(TextEnv):
         return self.session.goal["instruction_text"]
 
     def _extra_info(self) -> dict[str, Any]:
-        return {"has_search_bar": self.session.has_search_bar, "goal_asin": self.session.goal["asin"]}
+        info = {"has_search_bar": self.session.has_search_bar, "goal_asin": self.session.goal["asin"]}
+        if self.expose_goal:  # privileged: for the oracle expert only
+            info["goal"] = self.session.goal
+        return info

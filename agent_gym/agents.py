@@ -1,0 +1,126 @@
+"""The agent protocol: what baselines, trained policies and third-party agents implement.
+
+An ``Agent`` plays one episode at a time::
+
+    class MyAgent:
+        def reset(self, instruction: str, info: dict) -> None: ...
+        def act(self, observation: str, info: dict) -> str: ...
+
+A ``BatchAgent`` plays many episodes at once (one per *slot*), so that a model can
+generate for all of them in one batch::
+
+    class MyBatchAgent:
+        def reset(self, slot: int, instruction: str, info: dict) -> None: ...
+        def act_batch(self, slots: list[int], observations: list[str], infos: list[dict]) -> list[str]: ...
+
+``as_batch_agent`` turns a factory of ``Agent`` into a ``BatchAgent`` (one agent per slot).
+An agent that sets ``needs_goal = True`` (the oracle) is given the goal in ``info["goal"]``
+by the evaluation harness; no other agent sees it.
+
+``load_agent("rule")`` loads a shipped baseline by name; ``load_agent("pkg.mod:obj")`` loads
+a class, a factory or an instance from any importable module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Agent(Protocol):
+    def reset(self, instruction: str, info: dict) -> None: ...
+
+    def act(self, observation: str, info: dict) -> str: ...
+
+
+@runtime_checkable
+class BatchAgent(Protocol):
+    def reset(self, slot: int, instruction: str, info: dict) -> None: ...
+
+    def act_batch(self, slots: Sequence[int], observations: Sequence[str], infos: Sequence[dict]) -> list[str]: ...
+
+
+class PerSlotAgents:
+    """A ``BatchAgent`` made of one ``Agent`` per slot, created on demand by ``factory``."""
+
+    def __init__(self, factory: Callable[[], Agent]):
+        self.factory = factory
+        self.agents: dict[int, Agent] = {}
+        probe = factory()
+        self.agents[0] = probe
+        self.name = getattr(probe, "name", type(probe).__name__)
+        self.needs_goal = bool(getattr(probe, "needs_goal", False))
+
+    def reset(self, slot: int, instruction: str, info: dict) -> None:
+        if slot not in self.agents:
+            self.agents[slot] = self.factory()
+        self.agents[slot].reset(instruction, info)
+
+    def act_batch(self, slots, observations, infos) -> list[str]:
+        return [self.agents[s].act(o, i) for s, o, i in zip(slots, observations, infos)]
+
+
+def is_batch_agent(agent: Any) -> bool:
+    return callable(getattr(agent, "act_batch", None))
+
+
+def as_batch_agent(agent_or_factory: Any) -> BatchAgent:
+    """A ``BatchAgent`` from a batch agent, an agent class/factory, or a single agent instance."""
+    if is_batch_agent(agent_or_factory):
+        return agent_or_factory
+    if isinstance(agent_or_factory, type) or (callable(agent_or_factory) and not hasattr(agent_or_factory, "act")):
+        return PerSlotAgents(agent_or_factory)
+    if hasattr(agent_or_factory, "act"):
+        # a single instance can only serve one slot at a time: copy it per slot
+        import copy
+
+        template = agent_or_factory
+        return PerSlotAgents(lambda: copy.deepcopy(template))
+    raise TypeError(f"{agent_or_factory!r} is neither an Agent, a BatchAgent nor a factory of agents")
+
+
+# name -> "module:object"; the baselines live outside the env package
+BUILTIN_AGENTS = {
+    "random": "baselines.random_agent:RandomAgent",
+    "rule": "baselines.rule:RuleAgent",
+    "oracle": "baselines.oracle:OracleAgent",
+    "react": "baselines.react:ReActAgent",
+    "hf": "baselines.hf_agent:HFAgent",
+}
+
+
+def resolve(spec: str) -> Any:
+    target = BUILTIN_AGENTS.get(spec, spec)
+    if ":" not in target:
+        raise ValueError(f"unknown agent {spec!r}: use one of {sorted(BUILTIN_AGENTS)} or 'module:object'")
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import {module_name!r} for agent {spec!r}: {exc}") from None
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ValueError(f"{module_name!r} has no {attr!r} (agent {spec!r})")
+        obj = getattr(obj, part)
+    return obj
+
+
+def load_agent(spec: str, **kwargs) -> BatchAgent:
+    """The agent named ``spec`` as a ``BatchAgent``; ``kwargs`` go to its constructor."""
+    obj = resolve(spec)
+    if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "act") and not is_batch_agent(obj)):
+        if is_batch_agent(obj):
+            return obj(**kwargs)
+        if isinstance(obj, type) and callable(getattr(obj, "act_batch", None)):
+            return obj(**kwargs)
+        return as_batch_agent(lambda: obj(**kwargs))
+    if kwargs:
+        raise ValueError(f"agent {spec!r} is an instance: it takes no options")
+    return as_batch_agent(obj)
+
+
+def agent_name(agent: Any) -> str:
+    return str(getattr(agent, "name", type(agent).__name__))
