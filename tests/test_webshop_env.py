@@ -227,3 +227,13 @@ def test_every_task_starts_inside_the_observation_space(sample_catalog):
         for task_id in range(e.num_tasks):
             obs, info = e.reset(options={"task_id": task_id})
             assert e.observation_space.contains(obs), (split, task_id)
+
+
+def test_info_never_reveals_the_target_unless_asked(sample_catalog):
+    e = gym.make("agent_gym/WebShop-v0", catalog=sample_catalog, goals="synthetic")
+    obs, info = e.reset(options={"task_id": 0})
+    target = sample_catalog.goal("synthetic", "test", 0)["asin"]
+    assert target not in json.dumps(info) and target.lower() not in json.dumps(info)
+    e = gym.make("agent_gym/WebShop-v0", catalog=sample_catalog, goals="synthetic", expose_goal=True)
+    obs, info = e.reset(options={"task_id": 0})
+    assert info["goal"]["asin"] == target and "goal" in e.step("search[x]")[4]

@@ -63,7 +63,7 @@ class WebShopEnv(TextEnv):
 
     **Info**: ``task_id``, ``split``, ``instruction``, ``available_actions``,
     ``has_search_bar``, ``anchor``, ``page`` (``search``, ``results``, ``item``, ``item_sub``,
-    ``done``), ``step``, ``invalid_action``, ``error``, ``goal_asin`` and, at the end,
+    ``done``), ``step``, ``invalid_action``, ``error`` and, at the end,
     ``won``, ``reward_info``.
 
     **Version history**: v0: initial version.
@@ -126,7 +126,7 @@ class WebShopEnv(TextEnv):
         return self.session.goal["instruction_text"]
 
     def _extra_info(self) -> dict[str, Any]:
-        info = {"has_search_bar": self.session.has_search_bar, "goal_asin": self.session.goal["asin"]}
+        info: dict[str, Any] = {"has_search_bar": self.session.has_search_bar}
         if self.expose_goal:  # privileged: for the oracle expert only
             info["goal"] = self.session.goal
         return info
