@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -128,5 +129,5 @@ class WebShopEnv(TextEnv):
     def _extra_info(self) -> dict[str, Any]:
         info: dict[str, Any] = {"has_search_bar": self.session.has_search_bar}
         if self.expose_goal:  # privileged: for the oracle expert only
-            info["goal"] = self.session.goal
+            info["goal"] = copy.deepcopy(self.session.goal)
         return info
