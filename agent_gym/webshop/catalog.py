@@ -273,7 +273,7 @@ def _tag(chunk: list[RawRecord], tagger) -> Iterator[RawRecord]:
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE products (pos INTEGER PRIMARY KEY, asin TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
-CREATE TABLE raw_goals (kind TEXT NOT NULL, pos INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, pos));
+CREATE TABLE scratch.raw_goals (kind TEXT NOT NULL, pos INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, pos));
 CREATE TABLE goals (kind TEXT NOT NULL, idx INTEGER NOT NULL, split TEXT NOT NULL, split_pos INTEGER NOT NULL,
                     data TEXT NOT NULL, PRIMARY KEY (kind, idx));
 """
@@ -287,10 +287,15 @@ def build_catalog(folder: str | os.PathLike, records: Iterable[RawRecord], seed:
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / "catalog.sqlite"
     tmp = folder / f"catalog.sqlite.tmp-{os.getpid()}"
+    # goals in build order go to a scratch file, dropped at the end (no VACUUM of the catalog)
+    scratch = folder / f"scratch.sqlite.tmp-{os.getpid()}"
     tmp.unlink(missing_ok=True)
+    scratch.unlink(missing_ok=True)
     conn = sqlite3.connect(tmp)
     try:
-        conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+        conn.execute("ATTACH DATABASE ? AS scratch", (str(scratch),))
+        conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA scratch.journal_mode=OFF; "
+                           "PRAGMA scratch.synchronous=OFF;" + _SCHEMA)
         n_products = 0
         n_raw = Counter()
         attr_counts = {k: Counter() for k in GOAL_KINDS}
@@ -298,7 +303,7 @@ def build_catalog(folder: str | os.PathLike, records: Iterable[RawRecord], seed:
 
         def flush():
             conn.executemany("INSERT INTO products VALUES (?, ?, ?)", rows)
-            conn.executemany("INSERT INTO raw_goals VALUES (?, ?, ?)", goal_rows)
+            conn.executemany("INSERT INTO scratch.raw_goals VALUES (?, ?, ?)", goal_rows)
             rows.clear()
             goal_rows.clear()
 
@@ -324,18 +329,19 @@ def build_catalog(folder: str | os.PathLike, records: Iterable[RawRecord], seed:
             raise CatalogError("the source has no products")
         _order_goals(conn, "human", n_raw["human"], human_goal_order)
         _order_goals(conn, "synthetic", n_raw["synthetic"], None, attr_counts["synthetic"])
-        conn.execute("DROP TABLE raw_goals")
         conn.execute("CREATE INDEX goals_split ON goals (kind, split, split_pos)")
         info = {**meta, "format_version": FORMAT_VERSION, "seed": seed, "n_products": n_products,
                 "n_goals_human": n_raw["human"], "n_goals_synthetic": n_raw["synthetic"]}
         conn.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in info.items()])
         conn.commit()
-        conn.execute("VACUUM")
+        conn.execute("DETACH DATABASE scratch")
     except BaseException:
         conn.close()
         tmp.unlink(missing_ok=True)
+        scratch.unlink(missing_ok=True)
         raise
     conn.close()
+    scratch.unlink(missing_ok=True)
     os.replace(tmp, final)
     return final
 
@@ -349,7 +355,7 @@ def _order_goals(conn: sqlite3.Connection, kind: str, n: int, reference: list[st
             slots.setdefault(goal_rules.instruction_key(text), []).append(i)
         index_of = []
         extra = len(reference)
-        for pos, data in conn.execute("SELECT pos, data FROM raw_goals WHERE kind = ? ORDER BY pos", (kind,)):
+        for pos, data in conn.execute("SELECT pos, data FROM scratch.raw_goals WHERE kind = ? ORDER BY pos", (kind,)):
             text = json.loads(data)["instruction_text"]
             base = text.split(", and price lower than ")[0]
             free = slots.get(goal_rules.instruction_key(base))
@@ -372,7 +378,7 @@ def _order_goals(conn: sqlite3.Connection, kind: str, n: int, reference: list[st
         split_pos[pos] = (split, counters[split])
         counters[split] += 1
     batch = []
-    for pos, data in conn.execute("SELECT pos, data FROM raw_goals WHERE kind = ? ORDER BY pos", (kind,)):
+    for pos, data in conn.execute("SELECT pos, data FROM scratch.raw_goals WHERE kind = ? ORDER BY pos", (kind,)):
         if attr_counts is not None:
             goal = json.loads(data)
             goal["weight"] = sum(1.0 / attr_counts[a] for a in goal["attributes"]) / len(goal["attributes"])
