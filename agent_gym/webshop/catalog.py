@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import threading
+from contextlib import contextmanager
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -39,6 +40,20 @@ GOAL_KINDS = ("human", "synthetic")
 
 class CatalogError(RuntimeError):
     """A catalog that is missing, corrupt or from another format version."""
+
+
+@contextmanager
+def build_lock(folder: Path):
+    """Serialise builders of one cache folder across processes (others wait, then reuse)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".build.lock", "w") as handle:
+        try:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - no flock on this platform
+            pass
+        yield
 
 
 def cache_root() -> Path:
@@ -92,14 +107,21 @@ class Catalog:
             raise ValueError("n_products must be positive")
         key = f"synthetic-b{BUILD_VERSION}-g{synthetic.VERSION}-n{n_products}-s{seed}"
         folder = Path(cache_dir or cache_root() / "catalogs") / key
-        if not (folder / "catalog.sqlite").is_file():
-            records = (
-                RawRecord(item.product, item.attributes, item.human_instructions, item.title_nouns)
-                for item in synthetic.generate(n_products, seed)
-            )
-            build_catalog(folder, records, seed=seed, total=n_products, progress=progress,
-                          meta={"source": "synthetic", "n_products": n_products, "generator_version": synthetic.VERSION})
+        with build_lock(folder):
+            if not (folder / "catalog.sqlite").is_file():
+                cls._build_synthetic(folder, n_products, seed, progress)
         return cls(folder)
+
+    @staticmethod
+    def _build_synthetic(folder: Path, n_products: int, seed: int, progress: bool) -> None:
+        from agent_gym.webshop import synthetic
+
+        records = (
+            RawRecord(item.product, item.attributes, item.human_instructions, item.title_nouns)
+            for item in synthetic.generate(n_products, seed)
+        )
+        build_catalog(folder, records, seed=seed, total=n_products, progress=progress,
+                      meta={"source": "synthetic", "n_products": n_products, "generator_version": synthetic.VERSION})
 
     @classmethod
     def from_webshop_json(cls, products_path, attributes_path, human_instructions_path=None,
@@ -132,12 +154,13 @@ class Catalog:
                 raise FileNotFoundError(f"{path} does not exist")
         digest = hashlib.sha1("|".join([str(FORMAT_VERSION), str(BUILD_VERSION), str(seed), *files.fingerprint_parts()]).encode()).hexdigest()[:12]
         folder = Path(cache_dir or cache_root() / "catalogs") / f"webshop-{digest}"
-        if not (folder / "catalog.sqlite").is_file():
-            records = _with_nouns(files.records(), title_nouns_batch)
-            build_catalog(folder, records, seed=seed, progress=progress,
-                          human_goal_order=files.human_goal_order(),
-                          meta={"source": "webshop", "files": [str(p) if p else None for p in
-                                (files.products, files.attributes, files.human_instructions, files.human_goals)]})
+        with build_lock(folder):
+            if not (folder / "catalog.sqlite").is_file():
+                records = _with_nouns(files.records(), title_nouns_batch)
+                build_catalog(folder, records, seed=seed, progress=progress,
+                              human_goal_order=files.human_goal_order(),
+                              meta={"source": "webshop", "files": [str(p) if p else None for p in
+                                    (files.products, files.attributes, files.human_instructions, files.human_goals)]})
         return cls(folder)
 
     # ----- products --------------------------------------------------------------------

@@ -71,12 +71,14 @@ class SearchEngine:
         The index is part of the catalog's cache folder, so it is rebuilt exactly when the
         catalog is (a changed source gives a new catalog folder).
         """
+        from agent_gym.webshop.catalog import build_lock
         from agent_gym.webshop.product import search_document
 
         index_dir = Path(catalog.index_dir)
-        if not index_dir.is_dir() or not any(index_dir.glob("segments_*")):
-            docs = ((p.asin, search_document(p)) for p in catalog.products())
-            lucene.build_index(docs, index_dir, progress=progress)
+        with build_lock(index_dir.parent):
+            if not index_dir.is_dir() or not any(index_dir.glob("segments_*")):
+                docs = ((p.asin, search_document(p)) for p in catalog.products())
+                lucene.build_index(docs, index_dir, progress=progress)
         return cls(index_dir, cache_size=cache_size)
 
     def search(self, query: str, k: int = DEFAULT_K) -> list[str]:
