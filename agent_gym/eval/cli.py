@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
-
-from tqdm.auto import tqdm
+from pathlib import Path
 
 
 def _catalog(args):
     from agent_gym.webshop import Catalog
 
     if args.catalog:
-        return Catalog.from_folder(args.catalog, seed=args.seed)
-    return Catalog.synthetic(args.products, seed=args.seed)
+        return Catalog.from_folder(args.catalog, seed=args.catalog_seed)
+    return Catalog.synthetic(args.products, seed=args.catalog_seed)
 
 
 def cmd_build(args) -> int:
@@ -31,47 +31,90 @@ def cmd_build(args) -> int:
     return 0
 
 
-def run_episodes(env, agent, task_ids, progress: bool = True, desc: str = "episodes"):
-    """Run ``agent`` on each task; returns one dict per episode."""
-    out = []
-    for task_id in tqdm(task_ids, desc=desc, unit=" ep", disable=not progress):
-        obs, info = env.reset(options={"task_id": task_id})
-        agent.reset(info["instruction"], info)
-        reward, steps, invalid, done = 0.0, 0, 0, False
-        while not done:
-            obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
-            steps += 1
-            invalid += bool(info["invalid_action"])
-            done = terminated or truncated
-        out.append({"task_id": task_id, "reward": reward, "won": bool(info.get("won")), "steps": steps,
-                    "invalid": invalid, "reward_info": info.get("reward_info", {})})
-    return out
+def _env_kwargs(args) -> dict:
+    kwargs = {}
+    if args.catalog or args.products != 10_000 or args.catalog_seed != 0:
+        kwargs["catalog"] = _catalog(args)
+    for key in ("goals", "observation_mode", "max_steps"):
+        value = getattr(args, key, None)
+        if value is not None:
+            kwargs[key] = value
+    return kwargs
+
+
+def _agent_kwargs(args) -> dict:
+    kwargs = {}
+    for item in args.agent_arg or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--agent-arg takes key=value, got {item!r}")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    for key in ("base_url", "model", "api_key"):
+        value = getattr(args, key, None)
+        if value is not None:
+            kwargs[key] = value
+    return kwargs
+
+
+def _print_results(results: dict) -> None:
+    c = results["components"]
+    print(f"\n{results['agent']} on {results['env_id']} ({results['split']}, {results['episodes']}/{results['n']} episodes)")
+    print(f"  score {results['score']:.1f}   success {results['success_rate']:.1f}%   "
+          f"att {c['attribute']:.1f}  opt {c['option']:.1f}  type {c['type']:.1f}  price {c['price']:.1f}")
+    print(f"  mean steps {results['mean_steps']:.2f}   invalid actions {100 * results['invalid_action_rate']:.1f}%   "
+          f"env {results['env_time_s']:.1f} s   agent {results['agent_time_s']:.1f} s")
+    if results.get("agent_errors"):
+        print(f"  agent errors: {len(results['agent_errors'])} (first: {results['agent_errors'][0]})")
+
+
+def cmd_eval(args) -> int:
+    from agent_gym.eval.runner import AgentFailure, EvalConfig, RunMismatchError, evaluate
+
+    config = EvalConfig(env_id=args.env, agent=args.agent, split=args.split, n=args.n, seed=args.seed,
+                        workers=args.workers, output=args.output, env_kwargs=_env_kwargs(args),
+                        agent_kwargs=_agent_kwargs(args), on_agent_error=args.on_agent_error)
+    try:
+        results = evaluate(config)
+    except (AgentFailure, RunMismatchError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _print_results(results)
+    if args.output:
+        print(f"  wrote {args.output}/results.json and {args.output}/trajectories.jsonl")
+    return 0
+
+
+def cmd_leaderboard(args) -> int:
+    from agent_gym.eval.leaderboard import load_results, markdown, rows_for, write_leaderboard
+
+    try:
+        files = write_leaderboard(args.results, args.output, published=not args.no_published)
+        print(markdown(rows_for(load_results(args.results), published=not args.no_published)))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("wrote " + ", ".join(str(p) for p in files.values()))
+    return 0
 
 
 def cmd_demo(args) -> int:
-    import gymnasium as gym
-
-    import agent_gym  # noqa: F401
-    from baselines.rule import RuleAgent
+    from agent_gym.eval.leaderboard import markdown, rows_for
+    from agent_gym.eval.runner import EvalConfig, evaluate
 
     catalog = _catalog(args)
-    print(f"catalog: {catalog} ; building/opening the search index ...", flush=True)
+    print(f"catalog: {catalog}; opening the search index (built on first use) ...", flush=True)
     catalog.search_engine()
-    env = gym.make("agent_gym/WebShop-v0", catalog=catalog, split=args.split, goals=args.goals)
-    n = min(args.n, env.unwrapped.num_tasks)
-    t0 = time.perf_counter()
-    episodes = run_episodes(env, RuleAgent(), range(n), desc=f"rule on {args.split}")
-    elapsed = time.perf_counter() - t0
-    steps = sum(e["steps"] for e in episodes)
-    score = 100 * sum(e["reward"] for e in episodes) / n
-    success = 100 * sum(e["won"] for e in episodes) / n
+    all_results = []
+    for agent in args.agents.split(","):
+        config = EvalConfig(agent=agent, split=args.split, n=args.n, seed=0, workers=4,
+                            output=str(Path(args.output) / agent) if args.output else None,
+                            env_kwargs={"catalog": catalog, "goals": args.goals})
+        all_results.append(evaluate(config))
     print()
-    print("| agent | env | catalog | split | episodes | score | success rate | mean steps | steps/s |")
-    print("|---|---|---|---|---:|---:|---:|---:|---:|")
-    source = catalog.meta.get("source")
-    print(f"| rule | WebShop-v0 | {source} ({len(catalog)} products) | {args.split} | {n} | {score:.1f} | "
-          f"{success:.1f}% | {steps / n:.2f} | {steps / elapsed:.0f} |")
-    print("\nPublished on the original 1.18M-product catalog (Yao et al., 2022): rule 45.6 / 9.6%.")
+    print(markdown(rows_for(all_results)))
     return 0
 
 
@@ -82,18 +125,46 @@ def main(argv: list[str] | None = None) -> int:
     def catalog_args(p):
         p.add_argument("--catalog", help="folder with the original WebShop files (default: the synthetic catalog)")
         p.add_argument("--products", type=int, default=10_000, help="size of the synthetic catalog (default 10000)")
-        p.add_argument("--seed", type=int, default=0, help="catalog seed (default 0)")
+        p.add_argument("--catalog-seed", type=int, default=0, help="catalog seed (default 0)")
 
     p = sub.add_parser("build", help="build (or open) a catalog and its search index")
     catalog_args(p)
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("demo", help="build the default catalog and index, run the rule baseline, print scores")
+    p = sub.add_parser("demo", help="build the default catalog and index, run the baselines, print the leaderboard")
     catalog_args(p)
     p.add_argument("--split", default="test", choices=("train", "eval", "test"))
     p.add_argument("--goals", default="human", choices=("human", "synthetic"))
     p.add_argument("-n", "--n", type=int, default=500, help="number of tasks (default: the 500 test tasks)")
+    p.add_argument("--agents", default="random,rule", help="comma-separated baselines (default random,rule)")
+    p.add_argument("--output", default="results/demo", help="where results go (default results/demo)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("eval", help="evaluate an agent: trajectories + results JSON, resumable")
+    p.add_argument("--env", default="agent_gym/WebShop-v0")
+    p.add_argument("--agent", default="rule", help="a baseline name (random, rule, oracle, react, hf) or module:object")
+    p.add_argument("--agent-arg", action="append", metavar="KEY=VALUE", help="constructor argument of the agent (JSON values)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (react agent; default $OPENAI_BASE_URL)")
+    p.add_argument("--model", help="model name (react: default $OPENAI_MODEL) or path (hf)")
+    p.add_argument("--api-key", help="API key (react; default $OPENAI_API_KEY)")
+    p.add_argument("--split", default="test", choices=("train", "eval", "test"))
+    p.add_argument("-n", "--n", type=int, default=None, help="first N tasks of the split (default all)")
+    p.add_argument("--seed", type=int, default=0, help="episode seed (default 0)")
+    p.add_argument("--workers", type=int, default=8, help="environments stepped together (default 8)")
+    p.add_argument("--output", help="folder for trajectories.jsonl and results.json (enables resume)")
+    p.add_argument("--on-agent-error", default="stop", choices=("stop", "skip"),
+                   help="when the agent raises: stop (keep finished episodes) or skip the episode")
+    catalog_args(p)
+    p.add_argument("--goals", choices=("human", "synthetic"))
+    p.add_argument("--observation-mode", choices=("text", "text_rich", "html", "url"))
+    p.add_argument("--max-steps", type=int)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("leaderboard", help="render results JSONs as a markdown table, an HTML page and a plot")
+    p.add_argument("results", nargs="+", help="results.json files or run folders")
+    p.add_argument("--output", default="results/leaderboard", help="folder for leaderboard.md/.html/.png")
+    p.add_argument("--no-published", action="store_true", help="leave out the WebShop paper's published rows")
+    p.set_defaults(func=cmd_leaderboard)
 
     args = parser.parse_args(argv)
     try:
