@@ -87,6 +87,23 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_demos(args) -> int:
+    from agent_gym.eval.demos import make_demos
+    from agent_gym.eval.runner import AgentFailure, EvalConfig, RunMismatchError
+
+    config = EvalConfig(env_id=args.env, agent=args.agent, split=args.split, n=args.n, seed=args.seed,
+                        workers=args.workers, output=args.output, env_kwargs=_env_kwargs(args))
+    try:
+        results = make_demos(config, only_won=not args.all)
+    except (AgentFailure, RunMismatchError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _print_results(results)
+    print(f"  wrote {results['chat_episodes']} conversations to {results['chat_path']}"
+          f" and the trajectory records to {args.output}/trajectories.jsonl")
+    return 0
+
+
 def cmd_leaderboard(args) -> int:
     from agent_gym.eval.leaderboard import load_results, markdown, rows_for, write_leaderboard
 
@@ -136,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", default="test", choices=("train", "eval", "test"))
     p.add_argument("--goals", default="human", choices=("human", "synthetic"))
     p.add_argument("-n", "--n", type=int, default=500, help="number of tasks (default: the 500 test tasks)")
-    p.add_argument("--agents", default="random,rule", help="comma-separated baselines (default random,rule)")
+    p.add_argument("--agents", default="random,rule,oracle", help="comma-separated baselines (default random,rule,oracle)")
     p.add_argument("--output", default="results/demo", help="where results go (default results/demo)")
     p.set_defaults(func=cmd_demo)
 
@@ -159,6 +176,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--observation-mode", choices=("text", "text_rich", "html", "url"))
     p.add_argument("--max-steps", type=int)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("demos", help="expert demonstrations: oracle trajectories and chat JSONL for SFT")
+    p.add_argument("--env", default="agent_gym/WebShop-v0")
+    p.add_argument("--agent", default="oracle", help="the expert (default oracle)")
+    p.add_argument("--split", default="train", choices=("train", "eval", "test"))
+    p.add_argument("-n", "--n", type=int, default=None, help="first N tasks of the split (default all)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=8)
+    p.add_argument("--output", required=True, help="folder for trajectories.jsonl, chat.jsonl and results.json")
+    p.add_argument("--all", action="store_true", help="also write conversations of episodes that did not succeed")
+    catalog_args(p)
+    p.add_argument("--goals", choices=("human", "synthetic"))
+    p.add_argument("--observation-mode", choices=("text", "text_rich", "html", "url"))
+    p.add_argument("--max-steps", type=int)
+    p.set_defaults(func=cmd_demos)
 
     p = sub.add_parser("leaderboard", help="render results JSONs as a markdown table, an HTML page and a plot")
     p.add_argument("results", nargs="+", help="results.json files or run folders")
