@@ -17,6 +17,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	# pyserini is used only for its bundled Lucene (Anserini) jar: skip its heavy dependencies.
 	$(BIN)/pip install -q --no-deps "$(PYSERINI_SPEC)"
+	# torch first, from TORCH_SPEC, so that nothing pulls an unpinned (CUDA) build
+	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 

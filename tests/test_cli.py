@@ -1,14 +1,19 @@
 from agent_gym.eval.cli import main
 
 
-def test_demo_prints_a_score_table(capsys, small_catalog):
-    assert main(["demo", "--products", "3000", "-n", "25"]) == 0
+def test_demo_prints_the_leaderboard(capsys, small_catalog, tmp_path):
+    assert main(["demo", "--products", "3000", "-n", "25", "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if line.startswith("| rule |"))
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[4] == "25"
-    assert 0.0 <= float(cells[5]) <= 100.0 and cells[6].endswith("%")
-    assert "45.6" in out  # the published figure is shown beside ours
+    rows = {}
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) > 6 and cells[2] in ("random", "rule", "oracle"):
+            rows[cells[2]] = cells
+    assert set(rows) == {"random", "rule", "oracle"}
+    assert all(r[4] == "25" for r in rows.values())
+    assert float(rows["oracle"][5]) > float(rows["rule"][5]) > float(rows["random"][5])
+    assert "45.6" in out and "(published)" in out  # the published figures beside ours
+    assert (tmp_path / "rule" / "results.json").exists()
 
 
 def test_build_reports_goal_splits(capsys, small_catalog):
