@@ -8,7 +8,7 @@ PYSERINI_SPEC ?= pyserini==1.6.0
 export HF_HUB_OFFLINE := 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install demo test bench clean-cache
+.PHONY: install demo test bench leaderboard clean-cache
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,16 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q -x --durations=10
+
+SAMPLE ?= ../shared/webshop-1k
+BASELINES ?= random rule oracle
+# The README's leaderboard: every baseline on the default catalog and on the 1k sample.
+leaderboard: install
+	for a in $(BASELINES); do $(BIN)/agent-gym eval --agent $$a --output results/default/$$a || exit 1; done
+	if [ -d "$(SAMPLE)" ]; then for a in $(BASELINES); do \
+	  $(BIN)/agent-gym eval --agent $$a --catalog $(SAMPLE) --goals synthetic --output results/webshop-1k/$$a || exit 1; done; fi
+	$(BIN)/agent-gym leaderboard results/default/*/results.json $$(ls results/webshop-1k/*/results.json 2>/dev/null) \
+	  --output results/leaderboard --readme README.md
 
 bench: install
 	$(BIN)/python bench/webshop_speed.py

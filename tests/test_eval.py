@@ -135,3 +135,16 @@ def test_leaderboard_from_results(small_catalog, tmp_path):
     assert files["plot"].stat().st_size > 1000
     (tmp_path / "bad.json").write_text("{}")
     assert main(["leaderboard", str(tmp_path / "bad.json"), "--output", str(tmp_path / "lb2")]) == 1
+
+
+def test_leaderboard_writes_the_readme_section(small_catalog, tmp_path):
+    from agent_gym.eval.leaderboard import README_END, README_START
+
+    evaluate(_config(small_catalog, n=5, output=str(tmp_path / "rule")), agent=load_agent("rule"))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{README_START}\nold table\n{README_END}\n\nafter\n")
+    assert main(["leaderboard", str(tmp_path / "rule"), "--output", str(tmp_path / "lb"), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old table" not in text and "| rule |" in text.replace("  ", " ") and text.endswith("after\n")
+    readme.write_text("no markers")
+    assert main(["leaderboard", str(tmp_path / "rule"), "--output", str(tmp_path / "lb"), "--readme", str(readme)]) == 1

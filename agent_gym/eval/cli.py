@@ -105,11 +105,15 @@ def cmd_demos(args) -> int:
 
 
 def cmd_leaderboard(args) -> int:
-    from agent_gym.eval.leaderboard import load_results, markdown, rows_for, write_leaderboard
+    from agent_gym.eval.leaderboard import load_results, markdown, rows_for, update_readme, write_leaderboard
 
     try:
         files = write_leaderboard(args.results, args.output, published=not args.no_published)
-        print(markdown(rows_for(load_results(args.results), published=not args.no_published)))
+        table = markdown(rows_for(load_results(args.results), published=not args.no_published))
+        print(table)
+        if args.readme:
+            update_readme(args.readme, table)
+            print(f"updated the leaderboard in {args.readme}")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -196,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("results", nargs="+", help="results.json files or run folders")
     p.add_argument("--output", default="results/leaderboard", help="folder for leaderboard.md/.html/.png")
     p.add_argument("--no-published", action="store_true", help="leave out the WebShop paper's published rows")
+    p.add_argument("--readme", help="also write the table between the leaderboard markers of this file")
     p.set_defaults(func=cmd_leaderboard)
 
     args = parser.parse_args(argv)

@@ -143,3 +143,18 @@ def write_leaderboard(result_paths, output: str | Path, published: bool = True) 
         files["plot"] = out / "leaderboard.png"
     files["html"].write_text(html_page(rows, "leaderboard.png" if has_plot else None))
     return files
+
+
+README_START = "<!-- leaderboard:start (written by agent-gym leaderboard --readme) -->"
+README_END = "<!-- leaderboard:end -->"
+
+
+def update_readme(readme: str | Path, table: str) -> None:
+    """Replace the text between the leaderboard markers of a README with ``table``."""
+    readme = Path(readme)
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{readme} has no leaderboard markers ({README_START} ... {README_END})")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_START}\n{table.strip()}\n{README_END}{tail}")

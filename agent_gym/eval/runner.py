@@ -64,6 +64,24 @@ class AgentFailure(RuntimeError):
     """The agent raised while acting; finished episodes are saved."""
 
 
+def _agent_kwargs(config: EvalConfig) -> dict[str, Any]:
+    """The agent's options; an agent that takes a ``seed`` gets the run's seed by default."""
+    import inspect
+
+    from agent_gym.agents import resolve
+
+    kwargs = dict(config.agent_kwargs)
+    if "seed" not in kwargs:
+        target = resolve(config.agent)
+        try:
+            params = inspect.signature(target).parameters if callable(target) else {}
+        except (TypeError, ValueError):
+            params = {}
+        if "seed" in params:
+            kwargs["seed"] = config.seed
+    return kwargs
+
+
 def _make_env(config: EvalConfig, needs_goal: bool):
     kwargs = dict(config.env_kwargs)
     kwargs["split"] = config.split
@@ -78,7 +96,7 @@ def evaluate(config: EvalConfig, agent: Any = None, env_factory: Callable[[], An
         raise ValueError("workers must be >= 1")
     if config.on_agent_error not in ("stop", "skip"):
         raise ValueError("on_agent_error must be 'stop' or 'skip'")
-    batch_agent = as_batch_agent(agent) if agent is not None else load_agent(config.agent, **config.agent_kwargs)
+    batch_agent = as_batch_agent(agent) if agent is not None else load_agent(config.agent, **_agent_kwargs(config))
     needs_goal = bool(getattr(batch_agent, "needs_goal", False))
     make = env_factory or (lambda: _make_env(config, needs_goal))
     envs = [make()]
