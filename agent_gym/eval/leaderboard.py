@@ -43,7 +43,7 @@ def _catalog_label(r: dict) -> str:
         label = f"{cat.get('source')} {cat.get('n_products', 0):,}"
     else:
         label = Path(str(kw.get("catalog"))).name if kw.get("catalog") else "default"
-    goals = kw.get("goals")
+    goals = kw.get("goals") or "human"
     return f"{label}, {goals} goals" if goals else label
 
 
