@@ -16,10 +16,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# pyserini is used only for its bundled Lucene (Anserini) jar: skip its heavy dependencies.
-	$(BIN)/pip install -q --no-deps "$(PYSERINI_SPEC)"
+	$(BIN)/pip install -q --no-warn-conflicts --no-deps "$(PYSERINI_SPEC)"
 	# torch first, from TORCH_SPEC, so that nothing pulls an unpinned (CUDA) build
-	$(BIN)/pip install -q "$(TORCH_SPEC)"
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --no-warn-conflicts "$(TORCH_SPEC)"
+	$(BIN)/pip install -q --no-warn-conflicts -e ".[dev]"
 	touch $@
 
 demo: install

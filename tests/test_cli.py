@@ -13,7 +13,7 @@ def test_demo_prints_the_leaderboard(capsys, small_catalog, tmp_path):
     assert all(r[4] == "25" for r in rows.values())
     assert float(rows["oracle"][5]) > float(rows["rule"][5]) > float(rows["random"][5])
     assert "45.6" in out and "(published)" in out  # the published figures beside ours
-    assert (tmp_path / "rule" / "results.json").exists()
+    assert (tmp_path / small_catalog.folder.name / "rule" / "results.json").exists()
 
 
 def test_build_reports_goal_splits(capsys, small_catalog):

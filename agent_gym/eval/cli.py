@@ -131,7 +131,7 @@ def cmd_demo(args) -> int:
     all_results = []
     for agent in args.agents.split(","):
         config = EvalConfig(agent=agent, split=args.split, n=args.n, seed=0, workers=4,
-                            output=str(Path(args.output) / agent) if args.output else None,
+                            output=str(Path(args.output) / catalog.folder.name / agent) if args.output else None,
                             env_kwargs={"catalog": catalog, "goals": args.goals})
         all_results.append(evaluate(config))
     print()
