@@ -148,6 +148,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--products", type=int, default=10_000, help="size of the synthetic catalog (default 10000)")
         p.add_argument("--catalog-seed", type=int, default=0, help="catalog seed (default 0)")
 
+    def env_args(p):
+        """What gym.make takes, for the commands that run episodes."""
+        catalog_args(p)
+        p.add_argument("--goals", choices=("human", "synthetic"))
+        p.add_argument("--observation-mode", choices=("text", "text_rich", "html", "url"))
+        p.add_argument("--max-steps", type=int)
+
     p = sub.add_parser("build", help="build (or open) a catalog and its search index")
     catalog_args(p)
     p.set_defaults(func=cmd_build)
@@ -175,10 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", help="folder for trajectories.jsonl and results.json (enables resume)")
     p.add_argument("--on-agent-error", default="stop", choices=("stop", "skip"),
                    help="when the agent raises: stop (keep finished episodes) or skip the episode")
-    catalog_args(p)
-    p.add_argument("--goals", choices=("human", "synthetic"))
-    p.add_argument("--observation-mode", choices=("text", "text_rich", "html", "url"))
-    p.add_argument("--max-steps", type=int)
+    env_args(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("demos", help="expert demonstrations: oracle trajectories and chat JSONL for SFT")
@@ -190,10 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=8)
     p.add_argument("--output", required=True, help="folder for trajectories.jsonl, chat.jsonl and results.json")
     p.add_argument("--all", action="store_true", help="also write conversations of episodes that did not succeed")
-    catalog_args(p)
-    p.add_argument("--goals", choices=("human", "synthetic"))
-    p.add_argument("--observation-mode", choices=("text", "text_rich", "html", "url"))
-    p.add_argument("--max-steps", type=int)
+    env_args(p)
     p.set_defaults(func=cmd_demos)
 
     p = sub.add_parser("leaderboard", help="render results JSONs as a markdown table, an HTML page and a plot")
