@@ -111,15 +111,14 @@ def resolve(spec: str) -> Any:
 def load_agent(spec: str, **kwargs) -> BatchAgent:
     """The agent named ``spec`` as a ``BatchAgent``; ``kwargs`` go to its constructor."""
     obj = resolve(spec)
-    if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "act") and not is_batch_agent(obj)):
-        if is_batch_agent(obj):
-            return obj(**kwargs)
-        if isinstance(obj, type) and callable(getattr(obj, "act_batch", None)):
-            return obj(**kwargs)
-        return as_batch_agent(lambda: obj(**kwargs))
-    if kwargs:
-        raise ValueError(f"agent {spec!r} is an instance: it takes no options")
-    return as_batch_agent(obj)
+    is_factory = isinstance(obj, type) or (callable(obj) and not hasattr(obj, "act") and not is_batch_agent(obj))
+    if not is_factory:
+        if kwargs:
+            raise ValueError(f"agent {spec!r} is an instance: it takes no options")
+        return as_batch_agent(obj)
+    if isinstance(obj, type) and is_batch_agent(obj):  # a BatchAgent class: one instance serves all slots
+        return obj(**kwargs)
+    return PerSlotAgents(lambda: obj(**kwargs))
 
 
 def agent_name(agent: Any) -> str:
