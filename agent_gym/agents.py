@@ -86,7 +86,7 @@ BUILTIN_AGENTS = {
     "random": "baselines.random_agent:RandomAgent",
     "rule": "baselines.rule:RuleAgent",
     "oracle": "baselines.oracle:OracleAgent",
-    "react": "baselines.react:ReActAgent",
+    "react": "baselines.react:ReActBatchAgent",  # concurrent requests across slots
     "hf": "baselines.hf_agent:HFAgent",
 }
 
