@@ -104,6 +104,17 @@ def cmd_demos(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from agent_gym.webshop.site.app import serve
+
+    catalog = _catalog(args)
+    catalog.search_engine()
+    print(f"WebShop on http://{args.host}:{args.port}/  (split {args.split}, {args.goals} goals, {catalog})", flush=True)
+    serve(host=args.host, port=args.port, catalog=catalog, split=args.split, goals=args.goals,
+          show_attrs=args.show_attrs)
+    return 0
+
+
 def cmd_leaderboard(args) -> int:
     from agent_gym.eval.leaderboard import load_results, markdown, rows_for, update_readme, write_leaderboard
 
@@ -196,6 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--all", action="store_true", help="also write conversations of episodes that did not succeed")
     env_args(p)
     p.set_defaults(func=cmd_demos)
+
+    p = sub.add_parser("serve", help="serve a benchmark as a web site (webshop)")
+    p.add_argument("site", choices=("webshop",))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--split", default="test", choices=("train", "eval", "test"))
+    p.add_argument("--goals", default="human", choices=("human", "synthetic"))
+    p.add_argument("--show-attrs", action="store_true", help="offer the Attributes sub page")
+    catalog_args(p)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("leaderboard", help="render results JSONs as a markdown table, an HTML page and a plot")
     p.add_argument("results", nargs="+", help="results.json files or run folders")

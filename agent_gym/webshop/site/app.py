@@ -1,0 +1,139 @@
+"""The Flask application: ``create_app(catalog=..., split=...)``; ``agent-gym serve webshop`` runs it.
+
+Pages come from the same ``ShopSession`` state machine and ``pages.elements`` page model as
+the environment, so the site and the env cannot disagree; the site only adds forms, links
+and styles. Every visitor gets a random session id; ``/fixed_<i>`` starts task ``i`` of the
+split (as the original's fixed sessions do), ``/`` a task drawn at random.
+
+Safety: every string from a request is bounded in size and escaped by Jinja's autoescape;
+nothing from a URL is evaluated; session ids are unguessable and checked against a strict
+pattern; idle sessions are evicted; errors render an error page (or JSON under ``/api/``),
+never a stack trace.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from agent_gym.webshop import pages
+from agent_gym.webshop.env import resolve_catalog
+from agent_gym.webshop.reward import ORIGINAL_RULES
+from agent_gym.webshop.shop import ShopSession
+from agent_gym.webshop.site.sessions import SessionStore
+
+MAX_FIELD_CHARS = 2000
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _image(url: Any) -> str | None:
+    """Only plain http(s) image URLs reach a page; anything else gets the placeholder."""
+    if not isinstance(url, str) or len(url) > 2000:
+        return None
+    parsed = urlparse(url)
+    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
+
+
+def create_app(catalog=None, split: str = "test", goals: str = "human", show_attrs: bool = False,
+               max_sessions: int = 10_000, idle_seconds: float = 1800.0) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    catalog = resolve_catalog(catalog)
+    n_tasks = catalog.num_goals(goals, split)
+    if n_tasks == 0:
+        raise ValueError(f"the catalog has no {goals} goals in split {split!r}")
+    store = SessionStore(max_sessions=max_sessions, idle_seconds=idle_seconds)
+    app.extensions["agent_gym"] = {"catalog": catalog, "store": store, "split": split, "goals": goals}
+
+    def new_visit(task_id: int):
+        goal = catalog.goal(goals, split, task_id)
+        shop = ShopSession(goal=goal, catalog=catalog, search_engine=catalog.search_engine(),
+                           show_attrs=show_attrs, rules=ORIGINAL_RULES)
+        return store.create(task_id, shop)
+
+    def visit_or_404(sid: str):
+        visit = store.get(sid)
+        if visit is None:
+            abort(404, description="This session does not exist or has expired. Start a new one.")
+        return visit
+
+    def field(name: str) -> str:
+        value = request.form.get(name, "")
+        return value[:MAX_FIELD_CHARS]
+
+    app.extensions["agent_gym"]["new_visit"] = new_visit
+    app.extensions["agent_gym"]["visit_or_404"] = visit_or_404
+
+    @app.get("/")
+    def index():
+        visit = new_visit(secrets.randbelow(n_tasks))
+        return redirect(url_for("page", sid=visit.sid))
+
+    @app.get("/fixed_<int:task_id>")
+    def fixed(task_id: int):
+        if not 0 <= task_id < n_tasks:
+            abort(404, description=f"There is no task {task_id}: this split has tasks 0 to {n_tasks - 1}.")
+        visit = new_visit(task_id)
+        return redirect(url_for("page", sid=visit.sid))
+
+    @app.get("/s/<sid>")
+    def page(sid: str):
+        visit = visit_or_404(sid)
+        with visit.lock:
+            return render_page(visit)
+
+    @app.post("/s/<sid>/search")
+    def search(sid: str):
+        return act(sid, f"search[{field('q')}]")
+
+    @app.post("/s/<sid>/click")
+    def click(sid: str):
+        return act(sid, f"click[{field('target')}]")
+
+    def act(sid: str, action: str):
+        visit = visit_or_404(sid)
+        with visit.lock:
+            outcome = visit.shop.act(action)
+            visit.steps += 0 if outcome.error else 1
+        return redirect(url_for("page", sid=sid, error=outcome.error[:200]) if outcome.error else url_for("page", sid=sid))
+
+    def render_page(visit):
+        shop = visit.shop
+        elements = [(role, text, {**extra, "image": _image(extra.get("image"))} if "image" in extra else extra)
+                    for role, text, extra in pages.elements(shop)]
+        error = request.args.get("error", "")[:200]
+        return render_template("shop.html", s=shop, elements=elements, sid=visit.sid, task_id=visit.task_id,
+                               error=error, split=split, breakdown=sorted(shop.reward_info.items()),
+                               TEXT=pages.TEXT, BUTTON=pages.BUTTON, OPTION=pages.OPTION,
+                               PRODUCT=pages.PRODUCT, HEADING=pages.HEADING)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": exc.name, "message": exc.description}), exc.code
+        return render_template("error.html", code=exc.code, name=exc.name, message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception):  # never a stack trace to the visitor
+        app.logger.exception("unhandled error")
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "Internal Server Error", "message": "the server failed on this request"}), 500
+        return render_template("error.html", code=500, name="Internal Server Error",
+                               message="Something went wrong on our side."), 500
+
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 3000, threads: int = 8, **kwargs) -> None:
+    """Serve the site with waitress when installed, else Flask's threaded server."""
+    app = create_app(**kwargs)
+    try:
+        from waitress import serve as waitress_serve
+    except ImportError:
+        app.run(host=host, port=port, threaded=True)
+    else:
+        waitress_serve(app, host=host, port=port, threads=threads)
