@@ -110,8 +110,30 @@ def cmd_serve(args) -> int:
     catalog = _catalog(args)
     catalog.search_engine()
     print(f"WebShop on http://{args.host}:{args.port}/  (split {args.split}, {args.goals} goals, {catalog})", flush=True)
+    if args.record:
+        print(f"recording human logs to {args.record}/human_logs/ and trajectories to {args.record}/trajectories.jsonl",
+              flush=True)
     serve(host=args.host, port=args.port, catalog=catalog, split=args.split, goals=args.goals,
-          show_attrs=args.show_attrs)
+          show_attrs=args.show_attrs, record_dir=args.record)
+    return 0
+
+
+def cmd_convert_human_logs(args) -> int:
+    import warnings
+
+    from agent_gym.webshop.human_logs import HumanLogWarning, convert_to_file
+
+    if not Path(args.logs).exists():
+        print(f"error: {args.logs} does not exist", file=sys.stderr)
+        return 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HumanLogWarning)  # printed below instead
+        stats = convert_to_file([args.logs], args.output)
+    for problem in stats.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"files {stats.files}   sessions {stats.sessions}   actions {stats.actions}   "
+          f"purchases {stats.purchases}   skipped lines {stats.skipped_lines}")
+    print(f"wrote {args.output}")
     return 0
 
 
@@ -215,8 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", default="test", choices=("train", "eval", "test"))
     p.add_argument("--goals", default="human", choices=("human", "synthetic"))
     p.add_argument("--show-attrs", action="store_true", help="offer the Attributes sub page")
+    p.add_argument("--record", metavar="DIR", help="write human logs (DIR/human_logs/) and trajectories of visits")
     catalog_args(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("convert-human-logs", help="convert the original WebShop's human logs into trajectory records")
+    p.add_argument("logs", help="a folder of *.jsonl human logs (or one log file)")
+    p.add_argument("--output", default="human_trajectories.jsonl", help="default: human_trajectories.jsonl")
+    p.set_defaults(func=cmd_convert_human_logs)
 
     p = sub.add_parser("leaderboard", help="render results JSONs as a markdown table, an HTML page and a plot")
     p.add_argument("results", nargs="+", help="results.json files or run folders")

@@ -24,6 +24,8 @@ from agent_gym.webshop import pages
 from agent_gym.webshop.env import resolve_catalog
 from agent_gym.webshop.reward import ORIGINAL_RULES
 from agent_gym.webshop.shop import ShopSession
+from agent_gym.webshop.site.api import bp as api_bp
+from agent_gym.webshop.site.recording import Recorder
 from agent_gym.webshop.site.sessions import SessionStore
 
 MAX_FIELD_CHARS = 2000
@@ -39,7 +41,7 @@ def _image(url: Any) -> str | None:
 
 
 def create_app(catalog=None, split: str = "test", goals: str = "human", show_attrs: bool = False,
-               max_sessions: int = 10_000, idle_seconds: float = 1800.0) -> Flask:
+               max_sessions: int = 10_000, idle_seconds: float = 1800.0, record_dir=None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     catalog = resolve_catalog(catalog)
@@ -48,6 +50,8 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
         raise ValueError(f"the catalog has no {goals} goals in split {split!r}")
     store = SessionStore(max_sessions=max_sessions, idle_seconds=idle_seconds)
     app.extensions["agent_gym"] = {"catalog": catalog, "store": store, "split": split, "goals": goals}
+    recorder = Recorder(record_dir, split=split, goals=goals) if record_dir else None
+    app.extensions["agent_gym"]["recorder"] = recorder  # record_dir: human logs + trajectories (recording.py)
 
     def new_visit(task_id: int):
         goal = catalog.goal(goals, split, task_id)
@@ -67,6 +71,7 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
 
     app.extensions["agent_gym"]["new_visit"] = new_visit
     app.extensions["agent_gym"]["visit_or_404"] = visit_or_404
+    app.register_blueprint(api_bp)  # the remote-agent JSON API under /api/
 
     @app.get("/")
     def index():
@@ -84,6 +89,8 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
     def page(sid: str):
         visit = visit_or_404(sid)
         with visit.lock:
+            if recorder:
+                recorder.page_view(visit)
             return render_page(visit)
 
     @app.post("/s/<sid>/search")
@@ -97,7 +104,7 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
     def act(sid: str, action: str):
         visit = visit_or_404(sid)
         with visit.lock:
-            outcome = visit.shop.act(action)
+            outcome = recorder.act(visit, action) if recorder else visit.shop.act(action)
             visit.steps += 0 if outcome.error else 1
         return redirect(url_for("page", sid=sid, error=outcome.error[:200]) if outcome.error else url_for("page", sid=sid))
 
