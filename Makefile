@@ -8,7 +8,7 @@ PYSERINI_SPEC ?= pyserini==1.6.0
 export HF_HUB_OFFLINE := 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install demo test bench leaderboard clean-cache
+.PHONY: install demo test browser bench site-bench leaderboard clean-cache
 
 install: $(VENV)/.installed
 
@@ -25,8 +25,18 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/agent-gym demo
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q -x --durations=10
+
+# tests/test_browser.py drives the system Chromium; it skips itself when the browser is missing.
+# Installed with apt only as root where apt-get exists (~35 s); never fails the build.
+browser:
+	@if [ -x /usr/bin/chromedriver ] && [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "browser: installing chromium and chromium-driver with apt-get (the browser test needs them)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	    || echo "browser: apt-get install failed; tests/test_browser.py will be skipped"; \
+	else echo "browser: no /usr/bin/chromedriver and no root apt-get; tests/test_browser.py will be skipped"; fi
 
 SAMPLE ?= ../shared/webshop-1k
 BASELINES ?= random rule oracle
@@ -40,6 +50,10 @@ leaderboard: install
 
 bench: install
 	$(BIN)/python bench/webshop_speed.py
+
+# 50 concurrent browsers-without-a-browser playing whole episodes against a served site for 60 s
+site-bench: install
+	$(BIN)/python bench/site_load.py --sessions 50 --seconds 60
 
 clean-cache:
 	rm -rf $${AGENT_GYM_CACHE:-$$HOME/.cache/agent_gym}

@@ -70,3 +70,21 @@ def test_idle_sessions_are_evicted(small_catalog):
     sids = [_sid(c.get("/fixed_0")) for _ in range(5)]
     assert len(app.extensions["agent_gym"]["store"]) == 3
     assert c.get(f"/s/{sids[0]}").status_code == 404 and c.get(f"/s/{sids[-1]}").status_code == 200
+
+
+def test_finished_visits_are_swept(small_catalog):
+    from agent_gym.webshop.site.sessions import SessionStore
+
+    app = create_app(catalog=small_catalog, done_seconds=0.0)
+    c = app.test_client()
+    store = app.extensions["agent_gym"]["store"]
+    done = _sid(c.get("/fixed_0"))
+    c.post(f"/s/{done}/search", data={"q": "shirt"})
+    page = c.get(f"/s/{done}").get_data(as_text=True)
+    asin = re.search(r'class="product-link[^"]*" name="target" value="([a-z0-9]+)"', page).group(1)
+    c.post(f"/s/{done}/click", data={"target": asin})
+    c.post(f"/s/{done}/click", data={"target": "buy now"})
+    open_ = _sid(c.get("/fixed_0"))
+    for _ in range(SessionStore.SWEEP_EVERY):
+        store.create(0, store.get(open_).shop)
+    assert store.get(done) is None and store.get(open_) is not None

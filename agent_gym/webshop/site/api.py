@@ -60,13 +60,7 @@ class EnvStore(SessionStore):
     """``SessionStore``'s policy (LRU bound, idle eviction, strict id pattern) for envs."""
 
     def add(self, env: WebShopEnv) -> ApiSession:
-        session = ApiSession(sid=secrets.token_urlsafe(18), env=env)
-        with self._lock:
-            self._evict_idle()
-            self._visits[session.sid] = session
-            while len(self._visits) > self.max_sessions:
-                self._visits.popitem(last=False)
-        return session
+        return self.insert(ApiSession(sid=secrets.token_urlsafe(18), env=env))
 
 
 def _config() -> dict[str, Any]:

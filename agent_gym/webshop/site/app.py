@@ -41,14 +41,15 @@ def _image(url: Any) -> str | None:
 
 
 def create_app(catalog=None, split: str = "test", goals: str = "human", show_attrs: bool = False,
-               max_sessions: int = 10_000, idle_seconds: float = 1800.0, record_dir=None) -> Flask:
+               max_sessions: int = 10_000, idle_seconds: float = 1800.0, done_seconds: float = 120.0,
+               record_dir=None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     catalog = resolve_catalog(catalog)
     n_tasks = catalog.num_goals(goals, split)
     if n_tasks == 0:
         raise ValueError(f"the catalog has no {goals} goals in split {split!r}")
-    store = SessionStore(max_sessions=max_sessions, idle_seconds=idle_seconds)
+    store = SessionStore(max_sessions=max_sessions, idle_seconds=idle_seconds, done_seconds=done_seconds)
     app.extensions["agent_gym"] = {"catalog": catalog, "store": store, "split": split, "goals": goals}
     recorder = Recorder(record_dir, split=split, goals=goals) if record_dir else None
     app.extensions["agent_gym"]["recorder"] = recorder  # record_dir: human logs + trajectories (recording.py)

@@ -33,29 +33,39 @@ class Visit:
 
 
 class SessionStore:
-    def __init__(self, max_sessions: int = 10_000, idle_seconds: float = 1800.0):
+    """Visits by id: at most ``max_sessions`` (least recently used first out), dropped after
+    ``idle_seconds`` without a request, or ``done_seconds`` once the visit has bought (its
+    done page stays viewable that long), so memory stays flat under a stream of visitors."""
+
+    SWEEP_EVERY = 128  # inserts between full sweeps for finished visits
+
+    def __init__(self, max_sessions: int = 10_000, idle_seconds: float = 1800.0, done_seconds: float = 120.0):
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
-        self._visits: OrderedDict[str, Visit] = OrderedDict()
+        self.done_seconds = done_seconds
+        self._visits: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._inserts = 0
 
     def create(self, task_id: int, shop: ShopSession) -> Visit:
-        visit = Visit(sid=secrets.token_urlsafe(18), task_id=task_id, shop=shop)
+        return self.insert(Visit(sid=secrets.token_urlsafe(18), task_id=task_id, shop=shop))
+
+    def insert(self, visit):
         with self._lock:
-            self._evict_idle()
+            self._evict()
             self._visits[visit.sid] = visit
             while len(self._visits) > self.max_sessions:
                 self._visits.popitem(last=False)
         return visit
 
-    def get(self, sid: str) -> Visit | None:
+    def get(self, sid: str):
         if not isinstance(sid, str) or not SESSION_ID.match(sid):
             return None
         with self._lock:
             visit = self._visits.get(sid)
             if visit is None:
                 return None
-            if time.monotonic() - visit.last_seen > self.idle_seconds:
+            if self._expired(visit, time.monotonic()):
                 del self._visits[sid]
                 return None
             visit.last_seen = time.monotonic()
@@ -66,13 +76,27 @@ class SessionStore:
         with self._lock:
             return self._visits.pop(sid, None) is not None
 
-    def _evict_idle(self) -> None:
+    @staticmethod
+    def _finished(visit) -> bool:
+        shop = getattr(visit, "shop", None)
+        return shop is not None and shop.page == "done"
+
+    def _expired(self, visit, now: float) -> bool:
+        idle = now - visit.last_seen
+        return idle > self.idle_seconds or (idle > self.done_seconds and self._finished(visit))
+
+    def _evict(self) -> None:
         now = time.monotonic()
+        # least recently used first: stop at the first visit still within the idle limit
         while self._visits:
             sid, visit = next(iter(self._visits.items()))
             if now - visit.last_seen <= self.idle_seconds:
                 break
             del self._visits[sid]
+        self._inserts += 1
+        if self._inserts % self.SWEEP_EVERY == 0:
+            for sid in [sid for sid, v in self._visits.items() if self._expired(v, now)]:
+                del self._visits[sid]
 
     def __len__(self) -> int:
         return len(self._visits)
