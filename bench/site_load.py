@@ -192,18 +192,19 @@ from agent_gym.webshop.site.app import serve
 catalog = Catalog.synthetic({products}, seed=0, progress=False)
 catalog.search_engine()
 print("ready", flush=True)
-serve(host="127.0.0.1", port={port}, threads={threads}, catalog=catalog, split="test")
+serve(host="127.0.0.1", port={port}, threads={threads}, catalog=catalog, split="test", done_seconds={done_seconds})
 """
 
 
-def start_server(port: int, products: int = 3000, threads: int = 16, timeout: float = 300.0) -> subprocess.Popen:
+def start_server(port: int, products: int = 3000, threads: int = 16, timeout: float = 300.0,
+                 done_seconds: float = 120.0) -> subprocess.Popen:
     """The site in a subprocess; returns once it answers on 127.0.0.1:port."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("AGENT_GYM_CACHE", str(ROOT / ".cache" / "bench"))
     # the server's output goes to a file, never to an unread pipe: a full pipe would block the
     # server on its next log line (waitress warns about its queue depth under load)
     log = tempfile.NamedTemporaryFile("w+", prefix="site_load_server_", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(products=products, port=port, threads=threads)],
+    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(products=products, port=port, threads=threads, done_seconds=done_seconds)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     proc.log_path = log.name
     log.close()
@@ -240,13 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=16, help="server worker threads (waitress)")
     p.add_argument("--tasks", type=int, default=100, help="episodes draw /fixed_<i> from the first TASKS tasks")
     p.add_argument("--warmup", type=float, default=20.0, help="seconds of load before the warm RSS reading")
+    p.add_argument("--done-seconds", type=float, default=10.0,
+                   help="how long the server keeps a finished visit (default 10 here, 120 in agent-gym serve): "
+                        "shorter than the run, so that the steady state is reached within it")
     args = p.parse_args(argv)
 
     import psutil
 
     port = args.port or free_port()
     t0 = time.perf_counter()
-    proc = start_server(port, args.products, args.threads)
+    proc = start_server(port, args.products, args.threads, done_seconds=args.done_seconds)
     print(f"server ({server_name()}, {args.threads} threads, {args.products} products) up on "
           f"127.0.0.1:{port} in {time.perf_counter() - t0:.1f} s; pid {proc.pid}", flush=True)
     try:

@@ -114,7 +114,7 @@ def cmd_serve(args) -> int:
         print(f"recording human logs to {args.record}/human_logs/ and trajectories to {args.record}/trajectories.jsonl",
               flush=True)
     serve(host=args.host, port=args.port, catalog=catalog, split=args.split, goals=args.goals,
-          show_attrs=args.show_attrs, record_dir=args.record)
+          show_attrs=args.show_attrs, done_seconds=args.done_seconds, record_dir=args.record)
     return 0
 
 
@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", default="test", choices=("train", "eval", "test"))
     p.add_argument("--goals", default="human", choices=("human", "synthetic"))
     p.add_argument("--show-attrs", action="store_true", help="offer the Attributes sub page")
+    p.add_argument("--done-seconds", type=float, default=120.0,
+                   help="how long a finished visit's done page stays available (default 120)")
     p.add_argument("--record", metavar="DIR", help="write human logs (DIR/human_logs/) and trajectories of visits")
     catalog_args(p)
     p.set_defaults(func=cmd_serve)

@@ -62,7 +62,7 @@ def elements(s: ShopSession) -> list[tuple[str, str, dict]]:
             add(TEXT, name)
             for value in values:
                 add(OPTION, value, name=name, chosen=s.options.get(name) == value)
-        add(TEXT, p.title)
+        add(TEXT, p.title, image=p.main_image, product_title=True)
         add(TEXT, f"Price: {p.price_tag}")
         add(TEXT, f"Rating: {p.rating}")
         for sub in s.sub_pages():

@@ -13,6 +13,7 @@ never a stack trace.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 from urllib.parse import urlparse
@@ -139,6 +140,8 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
 def serve(host: str = "127.0.0.1", port: int = 3000, threads: int = 8, **kwargs) -> None:
     """Serve the site with waitress when installed, else Flask's threaded server."""
     app = create_app(**kwargs)
+    # waitress warns on every request that waits for a free thread: expected under load
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         from waitress import serve as waitress_serve
     except ImportError:
