@@ -2,6 +2,7 @@
 
 from agent_gym.core.anchors import PagePatternSimilarity, anchor_of
 from agent_gym.core.env import SPLITS, EpisodeOverError, Outcome, TextEnv
+from agent_gym.core.groups import EnvGroup
 from agent_gym.core.spaces import TextSpace
 from agent_gym.core.trajectory import (
     Step,
@@ -12,7 +13,7 @@ from agent_gym.core.trajectory import (
 )
 
 __all__ = [
-    "SPLITS", "EpisodeOverError", "Outcome", "PagePatternSimilarity", "Step", "TextEnv",
+    "SPLITS", "EnvGroup", "EpisodeOverError", "Outcome", "PagePatternSimilarity", "Step", "TextEnv",
     "TextSpace", "Trajectory", "TrajectoryFormatError", "anchor_of", "read_trajectories",
     "write_trajectories",
 ]

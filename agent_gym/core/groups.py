@@ -1,0 +1,74 @@
+"""Grouped rollouts: ``N`` tasks x ``G`` copies each, stepped as one batch in one process.
+
+GRPO/GiGPO-style training runs a *group* of ``G`` episodes of the same task and compares
+them; evaluation runs many tasks side by side. ``EnvGroup`` holds ``n`` environments made by
+one factory (so WebShop envs share one catalog and one searcher), resets env ``i`` to task
+``task_ids[i // group_size]`` and steps all unfinished envs with one list of actions.
+Finished envs are not stepped again: pass ``None`` (or anything) for them; their last
+observation is repeated with reward 0 and ``done`` set. Scaling beyond one process is a job
+for an existing engine (Ray actors, see the trainers), not for this class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gymnasium as gym
+
+
+class EnvGroup:
+    def __init__(self, env_fn: Callable[[], gym.Env], n_envs: int):
+        if n_envs < 1:
+            raise ValueError("n_envs must be >= 1")
+        self.envs = [env_fn() for _ in range(n_envs)]
+        self.done = [True] * n_envs
+        self.task_ids: list[int | None] = [None] * n_envs
+        self._obs: list[str] = [""] * n_envs
+        self._info: list[dict[str, Any]] = [{} for _ in range(n_envs)]
+
+    @classmethod
+    def make(cls, env_id: str, n_envs: int, **kwargs) -> "EnvGroup":
+        """``n_envs`` copies of ``gym.make(env_id, **kwargs)`` (one shared catalog for WebShop)."""
+        if "catalog" not in kwargs and env_id.startswith("agent_gym/WebShop"):
+            from agent_gym.webshop.env import resolve_catalog
+
+            kwargs["catalog"] = resolve_catalog(None)
+        return cls(lambda: gym.make(env_id, **kwargs), n_envs)
+
+    def __len__(self) -> int:
+        return len(self.envs)
+
+    def reset(self, task_ids: Sequence[int], group_size: int = 1, seed: int | None = None):
+        """Env ``i`` starts task ``task_ids[i // group_size]``; returns observations and infos."""
+        if len(task_ids) * group_size != len(self.envs):
+            raise ValueError(f"{len(task_ids)} tasks x {group_size} copies != {len(self.envs)} envs")
+        for i, env in enumerate(self.envs):
+            task = int(task_ids[i // group_size])
+            obs, info = env.reset(seed=None if seed is None else seed + i, options={"task_id": task})
+            self._obs[i], self._info[i], self.done[i], self.task_ids[i] = obs, info, False, task
+        return list(self._obs), [dict(i) for i in self._info]
+
+    def step(self, actions: Sequence[Any]):
+        """Step every unfinished env with its action; returns lists like ``env.step``."""
+        if len(actions) != len(self.envs):
+            raise ValueError(f"{len(actions)} actions for {len(self.envs)} envs")
+        rewards = [0.0] * len(self.envs)
+        terminated = [False] * len(self.envs)
+        truncated = [False] * len(self.envs)
+        for i, (env, action) in enumerate(zip(self.envs, actions)):
+            if self.done[i]:
+                continue
+            obs, reward, term, trunc, info = env.step(action)
+            self._obs[i], self._info[i] = obs, info
+            rewards[i], terminated[i], truncated[i] = float(reward), bool(term), bool(trunc)
+            self.done[i] = bool(term or trunc)
+        return list(self._obs), rewards, terminated, truncated, [dict(i) for i in self._info]
+
+    @property
+    def all_done(self) -> bool:
+        return all(self.done)
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
