@@ -6,6 +6,7 @@ import gymnasium as gym
 
 ENV_IDS = {
     "agent_gym/WebShop-v0": "agent_gym.webshop.env:WebShopEnv",
+    "agent_gym/KeyDoor-v0": "agent_gym.toy.keys:KeyDoorEnv",
 }
 
 

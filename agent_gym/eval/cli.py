@@ -62,8 +62,10 @@ def _agent_kwargs(args) -> dict:
 def _print_results(results: dict) -> None:
     c = results["components"]
     print(f"\n{results['agent']} on {results['env_id']} ({results['split']}, {results['episodes']}/{results['n']} episodes)")
-    print(f"  score {results['score']:.1f}   success {results['success_rate']:.1f}%   "
-          f"att {c['attribute']:.1f}  opt {c['option']:.1f}  type {c['type']:.1f}  price {c['price']:.1f}")
+    parts = f"  score {results['score']:.1f}   success {results['success_rate']:.1f}%"
+    if "WebShop" in results["env_id"]:  # the WebShop paper's Table 2 components
+        parts += f"   att {c['attribute']:.1f}  opt {c['option']:.1f}  type {c['type']:.1f}  price {c['price']:.1f}"
+    print(parts)
     print(f"  mean steps {results['mean_steps']:.2f}   invalid actions {100 * results['invalid_action_rate']:.1f}%   "
           f"env {results['env_time_s']:.1f} s   agent {results['agent_time_s']:.1f} s")
     if results.get("agent_errors"):
