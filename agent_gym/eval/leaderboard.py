@@ -50,7 +50,7 @@ def _catalog_label(r: dict) -> str:
 def rows_for(results: list[dict], published: bool = True) -> list[dict]:
     rows = []
     for r in sorted(results, key=lambda r: (r.get("env_id", ""), _catalog_label(r), -r["score"])):
-        c = r.get("components", {})
+        c = r.get("components", {}) if "WebShop" in r.get("env_id", "") else {}
         rows.append({
             "env": r.get("env_id", "").split("/")[-1], "catalog": _catalog_label(r), "agent": r["agent"],
             "split": r.get("split", ""), "episodes": r.get("episodes", ""), "score": r["score"],
