@@ -1,0 +1,139 @@
+"""Batched multi-turn rollouts: a group of envs played by one generator until all are done.
+
+``rollout`` resets an ``EnvGroup`` to ``task_ids`` x ``group_size`` copies, then at each step
+builds the prompts of the unfinished envs (``trainers.core.prompts``), generates their replies
+in one batch, parses the actions and steps the group. A reply with no action in the format is
+sent to the env as it is, so the env refuses it as an invalid action (the agent pays for it
+with a wasted step, as in AgentGym-RL/GiGPO) and the step is marked ``parse_error``. Every
+step keeps what a trainer needs: the prompt messages and token ids, the response ids and
+their log-probs at generation time, the reward and the env's anchor (GiGPO groups steps by
+it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from baselines.llm_common import Turn, format_observation
+from trainers.core.generation import Generator
+from trainers.core.prompts import build_step_messages, parse_response
+
+INFO_KEYS = ("anchor", "page", "invalid_action", "error", "available_actions")  # after the step
+
+
+@dataclass
+class RolloutStep:
+    messages: list[dict]
+    response: str
+    prompt_ids: list[int]
+    response_ids: list[int]
+    response_logprobs: list[float]
+    action: str
+    thought: str | None
+    parse_error: bool
+    observation: str  # what the env showed after the action
+    reward: float
+    terminated: bool
+    truncated: bool
+    info: dict[str, Any] = field(default_factory=dict)
+    available_actions: list[str] = field(default_factory=list)  # offered when the action was chosen
+    response_finished: bool = True  # the reply ended with end-of-turn, not at max_new_tokens
+
+    @property
+    def done(self) -> bool:
+        return self.terminated or self.truncated
+
+
+@dataclass
+class Episode:
+    task_id: int
+    instruction: str
+    observation: str  # the first observation
+    steps: list[RolloutStep] = field(default_factory=list)
+    total_reward: float = 0.0
+    won: bool = False
+    reward_info: dict[str, Any] = field(default_factory=dict)
+    initial_info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return bool(self.steps) and self.steps[-1].done
+
+
+def rollout(group, generator: Generator, task_ids: Sequence[int], group_size: int = 1, fmt: str = "react",
+            history: int = 3, max_steps: int | None = None, seed: int | None = None,
+            max_observation_chars: int | None = 4000) -> list[Episode]:
+    """Play ``task_ids`` x ``group_size`` episodes on ``group`` (env ``i`` plays task
+    ``task_ids[i // group_size]``); returns one ``Episode`` per env, in env order.
+
+    ``max_steps`` stops the loop after that many steps even when envs are still running
+    (their episodes are left unfinished: ``Episode.done`` is false); by default the loop
+    runs until every env is done, so the env's own step limit must be set.
+    """
+    observations, infos = group.reset(task_ids, group_size=group_size, seed=seed)
+    n = len(observations)
+    episodes = [Episode(task_id=int(group.task_ids[i]), instruction=infos[i].get("instruction", ""),
+                        observation=observations[i], initial_info=_compact(infos[i])) for i in range(n)]
+    turns: list[list[Turn]] = [[] for _ in range(n)]
+    t = 0
+    while not group.all_done and (max_steps is None or t < max_steps):
+        active = [i for i in range(n) if not group.done[i]]
+        prompts, shown = [], {}
+        for i in active:
+            obs, note = format_observation(observations[i], infos[i], max_observation_chars)
+            shown[i] = (obs, note)
+            prompts.append(build_step_messages(episodes[i].instruction, turns[i], obs,
+                                               infos[i].get("available_actions"), fmt=fmt, history=history,
+                                               note=note, max_observation_chars=max_observation_chars))
+        outs = generator.generate(prompts)
+        actions: list[Any] = [None] * n
+        parsed = {}
+        for i, out in zip(active, outs):
+            thought, action = parse_response(out.text, infos[i].get("available_actions"), fmt)
+            parsed[i] = (thought, action is None)
+            actions[i] = out.text if action is None else action
+        new_obs, rewards, terms, truncs, new_infos = group.step(actions)
+        for i, messages, out in zip(active, prompts, outs):
+            thought, parse_error = parsed[i]
+            step = RolloutStep(messages=messages, response=out.text, prompt_ids=list(out.prompt_ids),
+                               response_ids=list(out.response_ids), response_logprobs=list(out.response_logprobs),
+                               action=str(actions[i]), thought=thought, parse_error=parse_error,
+                               observation=new_obs[i], reward=float(rewards[i]), terminated=bool(terms[i]),
+                               truncated=bool(truncs[i]), info=_compact(new_infos[i]),
+                               available_actions=list(infos[i].get("available_actions") or []),
+                               response_finished=bool(getattr(out, "finished", True)))
+            ep = episodes[i]
+            ep.steps.append(step)
+            ep.total_reward += step.reward
+            if step.done:
+                ep.won = bool(new_infos[i].get("won", False))
+                ep.reward_info = dict(new_infos[i].get("reward_info") or {})
+            obs, note = shown[i]
+            turns[i].append(Turn(observation=obs, action=str(actions[i]), thought=thought, note=note))
+        observations, infos = new_obs, new_infos
+        t += 1
+    return episodes
+
+
+def _compact(info: dict) -> dict:
+    return {k: info[k] for k in INFO_KEYS if k in info}
+
+
+def episode_to_trajectory(episode: Episode, env_id: str = "agent_gym/WebShop-v0", agent: str | None = None,
+                          **kwargs):
+    """The episode as an ``agent_gym.core.trajectory.Trajectory`` (token ids and log-probs go
+    to ``meta['steps']``, one dict per step)."""
+    from agent_gym.core.trajectory import Trajectory
+
+    traj = Trajectory(env_id=env_id, task_id=episode.task_id, instruction=episode.instruction,
+                      observation=episode.observation, agent=agent, initial_info=dict(episode.initial_info), **kwargs)
+    for s in episode.steps:
+        traj.add_step(s.action, s.observation, s.reward, s.terminated, s.truncated, s.info, thought=s.thought)
+    traj.won = episode.won
+    traj.reward_info = dict(episode.reward_info)
+    traj.meta.setdefault("steps", [{"response": s.response, "parse_error": s.parse_error,
+                                    "prompt_ids": s.prompt_ids, "response_ids": s.response_ids,
+                                    "response_logprobs": s.response_logprobs} for s in episode.steps])
+    return traj
