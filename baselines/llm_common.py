@@ -93,6 +93,19 @@ def assistant_text(thought: str | None, action: str) -> str:
     return (f"Thought: {thought}\n" if thought else "") + f"Action: {action}"
 
 
+def history_window(instruction: str, turns: Sequence[Turn], history: int) -> tuple[str, list[Turn]]:
+    """The first user turn's head (instruction, and the actions of turns older than the window)
+    and the last ``history`` turns, shown in full."""
+    history = max(0, int(history))
+    shown = list(turns[len(turns) - history:]) if history else []
+    older = list(turns[:len(turns) - len(shown)])
+    head = f"Instruction: {instruction}\n"
+    if older:
+        head += (f"({len(older)} earlier step{'s' if len(older) > 1 else ''} not shown; "
+                 f"actions taken: {', '.join(t.action for t in older)})\n")
+    return head, shown
+
+
 def build_messages(instruction: str, turns: Sequence[Turn], observation: str,
                    available_actions: Sequence[str] | None, *, history: int = 5,
                    note: str | None = None, system_prompt: str | None = None,
@@ -108,13 +121,7 @@ def build_messages(instruction: str, turns: Sequence[Turn], observation: str,
     if example:
         system = f"{system}\n\n{EXAMPLE}"
     messages: list[dict] = [{"role": "system", "content": system}]
-    history = max(0, int(history))
-    shown = list(turns[len(turns) - history:]) if history else []
-    older = list(turns[:len(turns) - len(shown)])
-    head = f"Instruction: {instruction}\n"
-    if older:
-        head += (f"({len(older)} earlier step{'s' if len(older) > 1 else ''} not shown; "
-                 f"actions taken: {', '.join(t.action for t in older)})\n")
+    head, shown = history_window(instruction, turns, history)
     for i, turn in enumerate(shown):
         body = (f"{turn.note}\n" if turn.note else "") + f"Observation: {truncate(turn.observation, max_observation_chars)}"
         messages.append({"role": "user", "content": (head + body) if i == 0 else body})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from baselines.llm_common import SYSTEM_PROMPT, Turn, format_available, parse_action, truncate
+from baselines.llm_common import SYSTEM_PROMPT, Turn, format_available, history_window, parse_action, truncate
 
 FORMATS = ("react", "tags")
 
@@ -54,13 +54,7 @@ def build_step_messages(instruction: str, turns: Sequence[Turn], observation: st
     """Chat messages asking for the next reply in ``fmt``; ``turns`` are the earlier steps."""
     _check(fmt)
     messages: list[dict] = [{"role": "system", "content": system_prompt(fmt)}]
-    history = max(0, int(history))
-    shown = list(turns[len(turns) - history:]) if history else []
-    older = list(turns[:len(turns) - len(shown)])
-    head = f"Instruction: {instruction}\n"
-    if older:
-        head += (f"({len(older)} earlier step{'s' if len(older) > 1 else ''} not shown; "
-                 f"actions taken: {', '.join(t.action for t in older)})\n")
+    head, shown = history_window(instruction, turns, history)
     for i, turn in enumerate(shown):
         body = f"Observation: {truncate(turn.observation, max_observation_chars)}"
         body = f"{turn.note}\n{body}" if turn.note else body
