@@ -42,3 +42,29 @@ def test_a_short_run_from_the_command_line(weak, tmp_path):
     assert result["iterations"] == 1 and result["last"]["samples"] > 0
     assert (out / "checkpoints" / "step-00000001" / "optimizer.pt").is_file()
     assert (out / "final" / "model.safetensors").is_file()
+
+
+def test_reply_token_stats_equal_per_sequence_logprobs(keydoor_run):
+    """The update scores replies from a left-padded batch keeping only the tail's logits; each
+    reply token's log-prob must equal the one of that sequence scored alone."""
+    import contextlib
+
+    import torch
+    import transformers
+
+    from trainers.core.logprobs import collate, masked_logprobs
+    from trainers.core.online import right_align, reply_values, token_stats
+
+    model = transformers.AutoModelForCausalLM.from_pretrained(keydoor_run["tiny"]).eval()
+    samples = [{"input_ids": list(range(5, 5 + p + r)), "labels_mask": [0] * p + [1] * r}
+               for p, r in ((12, 3), (4, 7), (20, 1))]
+    with torch.no_grad():
+        logp, _, mask = token_stats(model, samples, 0, contextlib.nullcontext())
+        assert mask.shape == (3, 7) and mask.sum(-1).tolist() == [3, 7, 1]
+        for s, row, m in zip(samples, logp, mask):
+            b = collate([s], 0)
+            alone, _ = masked_logprobs(model, b["input_ids"], b["attention_mask"], b["labels_mask"])
+            expected = alone[0][b["labels_mask"][0, 1:].bool()]
+            assert torch.allclose(reply_values(row, m), expected, atol=1e-5)
+        rows = [reply_values(r, m) for r, m in zip(logp, mask)]
+        assert torch.allclose(right_align(rows, 7), logp, atol=0)

@@ -6,7 +6,8 @@ one factory (so WebShop envs share one catalog and one searcher), resets env ``i
 ``task_ids[i // group_size]`` and steps all unfinished envs with one list of actions.
 Finished envs are not stepped again: pass ``None`` (or anything) for them; their last
 observation is repeated with reward 0 and ``done`` set. Scaling beyond one process is a job
-for an existing engine (Ray actors, see the trainers), not for this class.
+for an existing engine: ``agent_gym.core.ray_group.RayEnvGroup`` has the same interface with
+its envs in Ray actors, and ``make_group(env_id, n, backend="local" | "ray")`` makes either.
 """
 
 from __future__ import annotations
@@ -69,6 +70,40 @@ class EnvGroup:
     def all_done(self) -> bool:
         return all(self.done)
 
+    @property
+    def num_tasks(self) -> int:
+        """Tasks in the envs' split (``env.unwrapped.num_tasks`` of the first env)."""
+        return int(self.envs[0].unwrapped.num_tasks)
+
+    @property
+    def agent_prompt(self) -> str | None:
+        """The envs' ``agent_prompt`` (the task's rules for an LLM agent); ``None`` when they
+        have none (WebShop: the trainers' default prompt is WebShop's)."""
+        env = self.envs[0]
+        return getattr(getattr(env, "unwrapped", env), "agent_prompt", None)
+
     def close(self) -> None:
         for env in self.envs:
             env.close()
+
+    def __enter__(self) -> "EnvGroup":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+BACKENDS = ("local", "ray")
+
+
+def make_group(env_id: str, n_envs: int, backend: str = "local", **kwargs):
+    """``n_envs`` envs of ``env_id`` as an ``EnvGroup`` (``backend="local"``: one process) or a
+    ``RayEnvGroup`` (``backend="ray"``: Ray actors; its options ``envs_per_actor`` and
+    ``actor_options`` go with ``kwargs``). Other ``kwargs`` go to ``gym.make``."""
+    if backend == "local":
+        return EnvGroup.make(env_id, n_envs, **kwargs)
+    if backend == "ray":
+        from agent_gym.core.ray_group import RayEnvGroup
+
+        return RayEnvGroup.make(env_id, n_envs, **kwargs)
+    raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")

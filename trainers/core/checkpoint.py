@@ -57,9 +57,11 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 def save_checkpoint(directory: str | os.PathLike, model, tokenizer=None, optimizer=None, scheduler=None,
                     step: int = 0, epoch: int = 0, state: dict[str, Any] | None = None,
-                    keep_last: int | None = None) -> Path:
+                    keep_last: int | None = None, extra=None) -> Path:
     """Write ``<directory>/step-<step>/`` atomically and return its path. With ``keep_last``,
-    delete all but the newest ``keep_last`` checkpoints afterwards."""
+    delete all but the newest ``keep_last`` checkpoints afterwards. ``extra(folder)`` writes
+    whatever else the trainer keeps (a critic, a discriminator) into the folder before it is
+    renamed into place."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / f"step-{step:08d}"
@@ -75,6 +77,8 @@ def save_checkpoint(directory: str | os.PathLike, model, tokenizer=None, optimiz
     if scheduler is not None:
         torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
     torch.save(_rng_state(), tmp / "rng.pt")
+    if extra is not None:
+        extra(tmp)
     with open(tmp / STATE_FILE, "w", encoding="utf-8") as f:
         json.dump({**(state or {}), "step": step, "epoch": epoch}, f, indent=2, default=str)
     if final.exists():  # re-saving the same step (e.g. the last step is also a save_every step)

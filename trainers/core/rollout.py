@@ -75,7 +75,8 @@ def rollout(group, generator: Generator, task_ids: Sequence[int], group_size: in
     system prompt (default: ``system_prompt(fmt, env's agent_prompt)``).
     """
     if system is None:
-        system = system_prompt(fmt, env_prompt(group.envs[0]))
+        task_prompt = group.agent_prompt if hasattr(group, "agent_prompt") else env_prompt(group.envs[0])
+        system = system_prompt(fmt, task_prompt)
     observations, infos = group.reset(task_ids, group_size=group_size, seed=seed)
     n = len(observations)
     episodes = [Episode(task_id=int(group.task_ids[i]), instruction=infos[i].get("instruction", ""),

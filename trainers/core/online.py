@@ -1,0 +1,339 @@
+"""The loop every online RL trainer shares: roll out groups, score the steps, PPO-update.
+
+``OnlineTrainer.train`` runs ``iterations`` times:
+
+1. draw ``tasks_per_iteration`` training tasks and roll out ``group_size`` trajectories of
+   each, stepped as one batch (``trainers.core.rollout.rollout`` over an ``EnvGroup``, or Ray
+   actors with ``env_backend="ray"``). Every agent step is a training sample: its prompt (the
+   task, the last ``history`` turns, the current observation, the available actions) and its
+   reply;
+2. ``score(episodes)`` (the algorithm: GiGPO, GRPO, PPO's GAE, StepAgent's discriminator)
+   gives every step one advantage, copied to every token of its reply;
+3. ``update``: PPO's clipped loss (dual clip) on the reply tokens, plus ``kl_coef`` x the k3
+   KL to the starting model and minus ``entropy_coef`` x the entropy, over ``ppo_epochs``
+   passes of mini-batches; subclasses add their own models' updates (``update_extra``).
+
+Checkpoints every ``save_every`` iterations hold the policy, its optimizer, the random states
+and the subclass's extra models, and ``resume`` continues from the latest to the same weights
+as an uninterrupted run (each iteration's task draw and sampling seed depend only on the seed
+and the iteration).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from trainers.core.advantages import StepRecord
+from trainers.core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from trainers.core.cli import opt
+from trainers.core.logprobs import collate
+from trainers.core.rl_losses import AGGREGATIONS, entropy_from_logits, kl_k3, policy_loss
+
+
+@dataclass
+class OnlineConfig:
+    model: str = opt("", "the starting policy (usually an SFT model); also the KL reference")
+    env: str = opt("agent_gym/WebShop-v0", "registered env id")
+    env_kwargs: str = opt("{}", "JSON of gym.make arguments")
+    env_backend: str = opt("local", "local (one process) or ray (envs in Ray actors)")
+    split: str = opt("train", "tasks are drawn from this split")
+    output_dir: str = opt("runs/online", "checkpoints/, metrics.jsonl and final/ go here")
+    iterations: int = opt(100, "rollout + update iterations")
+    tasks_per_iteration: int = opt(16, "N tasks per iteration")
+    group_size: int = opt(8, "G trajectories per task")
+    invalid_penalty: float = opt(0.1, "reward penalty of an invalid action (GiGPO: 0.1)")
+    clip_low: float = opt(0.2, "PPO clip below 1")
+    clip_high: float = opt(0.2, "PPO clip above 1")
+    dual_clip: float = opt(3.0, "dual-clip bound for negative advantages (0: off)")
+    kl_coef: float = opt(0.01, "k3 KL to the starting model (0: no reference model kept)")
+    entropy_coef: float = opt(0.0, "entropy bonus")
+    loss_agg: str = opt("token-mean", "token-mean or seq-mean-token-mean")
+    lr: float = opt(1e-6, "learning rate (1.5B-7B: 1e-6; tiny test models: ~1e-3)")
+    ppo_epochs: int = opt(1, "passes over each iteration's samples")
+    mini_batch: int = opt(64, "step samples per optimizer step")
+    micro_batch: int = opt(16, "step samples per forward pass")
+    max_grad_norm: float = opt(1.0, "gradient clipping (0: none)")
+    temperature: float = opt(1.0, "sampling temperature of rollouts")
+    max_new_tokens: int = opt(128, "tokens per reply")
+    fmt: str = opt("react", "reply format: react or tags")
+    history: int = opt(3, "past turns shown in full in each step's prompt")
+    seed: int = opt(0, "seed of task draws, sampling and shuffles")
+    save_every: int = opt(10, "checkpoint every N iterations (and at the end)")
+    keep_last: int = opt(2, "checkpoints kept (0: all)")
+    stop_after_iterations: int = opt(0, "stop (with a checkpoint) after this many iterations of this call (0: never)")
+    resume: bool = opt(False, "continue from the latest checkpoint in output_dir/checkpoints")
+    device: str = opt("auto", "auto, cpu, cuda...")
+    dtype: str = opt("float32", "float32, or bfloat16 autocast")
+    progress: bool = opt(True, "progress bar")
+
+
+def step_records(episode) -> list[StepRecord]:
+    """Each step with the anchor of the state it was taken in (the previous step's anchor)."""
+    anchor, page = episode.initial_info.get("anchor", ""), episode.initial_info.get("page", "")
+    out = []
+    for s in episode.steps:
+        out.append(StepRecord(anchor=anchor or f"step{len(out)}", reward=s.reward,
+                              invalid=bool(s.parse_error or s.info.get("invalid_action")), page=page))
+        anchor, page = s.info.get("anchor", ""), s.info.get("page", "")
+    return out
+
+
+def step_sample(step, advantage: float, **extra) -> dict:
+    """A rollout step as a training sample: prompt + reply token ids, the reply scored."""
+    return {"input_ids": list(step.prompt_ids) + list(step.response_ids),
+            "labels_mask": [0] * len(step.prompt_ids) + [1] * len(step.response_ids),
+            "advantage": float(advantage), **extra}
+
+
+def reply_batch(samples: list[dict], pad_id: int, device) -> tuple[dict, int]:
+    """Left-padded batch of ``samples`` (replies end together at the right edge) and ``W``, the
+    longest reply: every reply token lies in the last ``W`` columns."""
+    batch = collate(samples, pad_id, padding_side="left")
+    width = max(1, max(sum(s["labels_mask"]) for s in samples))
+    return {k: v.to(device) for k, v in batch.items()}, width
+
+
+def model_tail(model, batch: dict, width: int, ctx, hidden: bool = False):
+    """The model's output over the batch with logits only for the last ``width + 1``
+    positions (``logits_to_keep``: a 100-token reply after a 2,000-token prompt never
+    materialises the prompt's full-vocabulary logits)."""
+    position_ids = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+    kwargs = dict(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], position_ids=position_ids)
+    if hidden:
+        kwargs["output_hidden_states"] = True
+    with ctx:
+        try:
+            return model(**kwargs, logits_to_keep=width + 1)
+        except TypeError:  # a model class without logits_to_keep: full logits, sliced by the caller
+            return model(**kwargs)
+
+
+def token_stats(model, samples: list[dict], pad_id: int, ctx) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Log-probs and entropies of the reply tokens, ``[B, W]`` right-aligned (``W`` = the
+    longest reply of the batch; sample ``i``'s ``L_i`` reply tokens are its last ``L_i``
+    columns), and their 0/1 mask."""
+    batch, width = reply_batch(samples, pad_id, next(model.parameters()).device)
+    logits = model_tail(model, batch, width, ctx).logits[:, -(width + 1):-1].float()
+    targets = batch["input_ids"][:, -width:]
+    logp = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, -1)
+    mask = (batch["labels_mask"][:, -width:] * batch["attention_mask"][:, -width:]).float()
+    logp = torch.where(mask.bool(), logp, torch.zeros_like(logp))
+    return logp, entropy_from_logits(logits), mask
+
+
+def reply_values(row: torch.Tensor, mask_row: torch.Tensor) -> torch.Tensor:
+    """The reply tokens' entries of one right-aligned row (a 1-D tensor of length ``L_i``)."""
+    return row[mask_row.bool()].detach()
+
+
+def right_align(rows: list[torch.Tensor], width: int) -> torch.Tensor:
+    """Stack per-sample reply vectors into a ``[B, width]`` right-aligned tensor (zeros before)."""
+    out = torch.zeros(len(rows), width, dtype=rows[0].dtype if rows else torch.float32)
+    for i, r in enumerate(rows):
+        if len(r):
+            out[i, width - len(r):] = r[-width:]
+    return out
+
+
+class OnlineTrainer:
+    """Subclasses set ``name`` and implement ``score``; they may add models with ``setup_extra``,
+    ``save_extra`` and ``update_extra``."""
+
+    name = "online"
+
+    def __init__(self, config: OnlineConfig):
+        if not config.model:
+            raise ValueError(f"{type(config).__name__}.model is required")
+        if config.loss_agg not in AGGREGATIONS:
+            raise ValueError(f"loss_agg must be one of {AGGREGATIONS}, not {config.loss_agg!r}")
+        if config.env_backend not in ("local", "ray"):
+            raise ValueError(f"env_backend must be 'local' or 'ray', not {config.env_backend!r}")
+        self.config = config
+
+    # ----- hooks -------------------------------------------------------------------------
+    def score(self, episodes: list, iteration: int) -> tuple[list[dict], dict[str, float]]:
+        """Training samples (``step_sample``) of an iteration's episodes, and metrics."""
+        raise NotImplementedError
+
+    def setup_extra(self, resume_from: Path | None) -> None:
+        """Load the subclass's own models (from ``resume_from`` when resuming)."""
+
+    def save_extra(self, folder: Path) -> None:
+        """Write the subclass's own models into a checkpoint folder."""
+
+    def update_extra(self, samples: list[dict], rng: random.Random) -> dict[str, float]:
+        """Update the subclass's own models on the iteration's samples."""
+        return {}
+
+    # ----- the loop ----------------------------------------------------------------------
+    def setup(self) -> Path | None:
+        import transformers
+
+        from trainers.core.metrics import MetricsLogger
+        from trainers.core.optim import autocast, make_optimizer, resolve_device
+        from trainers.core.policy import Policy
+
+        c = self.config
+        self.out = Path(c.output_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "config.json").write_text(json.dumps(dataclasses.asdict(c), indent=2))
+        self.device = resolve_device(c.device)
+        self.ctx = autocast(self.device, c.dtype)
+        self.ckpt_dir = self.out / "checkpoints"
+        resume_from = latest_checkpoint(self.ckpt_dir) if c.resume else None
+        path = str(resume_from) if resume_from else c.model
+        self.tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+        self.model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(self.device)
+        self.ref = None
+        if c.kl_coef:
+            self.ref = transformers.AutoModelForCausalLM.from_pretrained(c.model, dtype=torch.float32)
+            self.ref = self.ref.to(self.device).eval()
+        self.policy = Policy(self.model, self.tokenizer)
+        self.pad_id = self.tokenizer.pad_token_id
+        self.optimizer = make_optimizer(self.model, c.lr)
+        self.setup_extra(resume_from)
+        self.logger = MetricsLogger(self.out, console=True, config=dataclasses.asdict(c), stream=sys.stderr)
+        self.start = 0
+        if resume_from:
+            self.start = load_checkpoint(resume_from, self.optimizer)["step"]
+            self.logger.truncate_after(self.start)
+        return resume_from
+
+    def make_group(self):
+        from agent_gym.core.groups import make_group
+
+        c = self.config
+        kwargs = json.loads(c.env_kwargs)
+        kwargs["split"] = c.split
+        return make_group(c.env, c.tasks_per_iteration * c.group_size, backend=c.env_backend, **kwargs)
+
+    def draw_tasks(self, iteration: int, num_tasks: int) -> list[int]:
+        rng = random.Random(self.config.seed * 1_000_003 + iteration)
+        return [rng.randrange(num_tasks) for _ in range(self.config.tasks_per_iteration)]
+
+    def train(self) -> dict[str, Any]:
+        from tqdm.auto import tqdm
+
+        from trainers.core.generation import HFGenerator
+        from trainers.core.rollout import rollout
+
+        c = self.config
+        self.setup()
+        group = self.make_group()
+        history, started, done_here = [], time.time(), 0
+        bar = tqdm(total=c.iterations, initial=self.start, desc=self.name, unit="it",
+                   disable=None if c.progress else True)
+        try:
+            for it in range(self.start, c.iterations):
+                task_ids = self.draw_tasks(it, group.num_tasks)
+                generator = HFGenerator(self.policy, max_new_tokens=c.max_new_tokens, temperature=c.temperature,
+                                        seed=c.seed * 7919 + it)
+                t0 = time.time()
+                self.model.eval()
+                episodes = rollout(group, generator, task_ids, group_size=c.group_size, fmt=c.fmt,
+                                   history=c.history, seed=c.seed + it)
+                rollout_s = time.time() - t0
+                samples, score_stats = self.score(episodes, it)
+                rng = random.Random(c.seed * 1_000_033 + it)
+                stats = {**score_stats, **self.update(samples, rng), **self.update_extra(samples, rng)}
+                n_tokens = sum(len(s.response_ids) for e in episodes for s in e.steps)
+                metrics = {"success": sum(e.won for e in episodes) / len(episodes),
+                           "reward": sum(e.total_reward for e in episodes) / len(episodes),
+                           "steps": sum(len(e.steps) for e in episodes) / len(episodes),
+                           "invalid": _invalid_rate(episodes), "samples": len(samples),
+                           "rollout_s": round(rollout_s, 3), "rollout_tokens_per_s": round(n_tokens / max(rollout_s, 1e-9), 1),
+                           "iteration_s": round(time.time() - t0, 3), **stats}
+                self.logger.log(it + 1, metrics)
+                history.append(metrics)
+                bar.update(1)
+                bar.set_postfix(success=f"{metrics['success']:.2f}")
+                done_here += 1
+                last = it + 1 == c.iterations
+                stop = bool(c.stop_after_iterations) and done_here >= c.stop_after_iterations
+                if (c.save_every and (it + 1) % c.save_every == 0) or last or stop:
+                    save_checkpoint(self.ckpt_dir, self.model, self.tokenizer, self.optimizer, step=it + 1,
+                                    state={"config": dataclasses.asdict(c)}, keep_last=c.keep_last or None,
+                                    extra=self.save_extra)
+                if stop and not last:
+                    return {"iterations": it + 1, "stopped": True, "last": metrics}
+        finally:
+            bar.close()
+            group.close()
+            self.logger.close()
+        final = self.out / "final"
+        self.model.save_pretrained(final)
+        self.tokenizer.save_pretrained(final)
+        self.save_extra(final)
+        result = {"iterations": c.iterations, "last": history[-1] if history else {}, "final_dir": str(final),
+                  "runtime_s": round(time.time() - started, 2)}
+        (self.out / "final_metrics.json").write_text(json.dumps(result, indent=2))
+        return result
+
+    def update(self, samples: list[dict], rng: random.Random) -> dict[str, float]:
+        """PPO epochs over the iteration's step samples; returns mean loss statistics."""
+        c = self.config
+        if not samples:
+            return {"loss": 0.0}
+        model, ctx, pad_id = self.model, self.ctx, self.pad_id
+        model.eval()
+        with torch.no_grad():  # the behaviour policy's log-probs (the weights of the rollout)
+            old, refs = [], []
+            for lo in range(0, len(samples), c.micro_batch):
+                chunk = samples[lo:lo + c.micro_batch]
+                logp, _, mask = token_stats(model, chunk, pad_id, ctx)
+                old += [reply_values(r, m) for r, m in zip(logp, mask)]
+                if self.ref is not None:
+                    logp, _, mask = token_stats(self.ref, chunk, pad_id, ctx)
+                    refs += [reply_values(r, m) for r, m in zip(logp, mask)]
+        model.train()
+        sums: dict[str, float] = {}
+        count = 0
+        for _ in range(c.ppo_epochs):
+            order = list(range(len(samples)))
+            rng.shuffle(order)
+            for lo in range(0, len(order), c.mini_batch):
+                mb = order[lo:lo + c.mini_batch]
+                n_tokens = sum(sum(samples[i]["labels_mask"]) for i in mb)
+                for mlo in range(0, len(mb), c.micro_batch):
+                    ids = mb[mlo:mlo + c.micro_batch]
+                    logp, ent, mask = token_stats(model, [samples[i] for i in ids], pad_id, ctx)
+                    width = logp.shape[1]
+                    old_t = right_align([old[i] for i in ids], width).to(logp.device)
+                    adv = torch.tensor([samples[i]["advantage"] for i in ids], device=logp.device, dtype=logp.dtype)
+                    loss, stats = policy_loss(logp, old_t, adv, mask, c.clip_low, c.clip_high, c.dual_clip or None,
+                                              c.loss_agg)
+                    if self.ref is not None:
+                        ref_t = right_align([refs[i] for i in ids], width).to(logp.device)
+                        kl = (kl_k3(logp, ref_t) * mask).sum() / mask.sum().clamp(min=1)
+                        loss = loss + c.kl_coef * kl
+                        stats["kl"] = kl.item()
+                    entropy = (ent * mask).sum() / mask.sum().clamp(min=1)
+                    if c.entropy_coef:
+                        loss = loss - c.entropy_coef * entropy
+                    stats["entropy"] = entropy.item()
+                    # token-mean over the mini-batch; seq-mean: each micro-batch by its share of sequences
+                    share = mask.sum().item() / max(1, n_tokens) if c.loss_agg == "token-mean" else len(ids) / len(mb)
+                    (loss * share).backward()
+                    stats["loss"] = loss.item()
+                    for k, v in stats.items():
+                        sums[k] = sums.get(k, 0.0) + v
+                    count += 1
+                if c.max_grad_norm:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), c.max_grad_norm)
+                self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True)
+        return {k: v / max(1, count) for k, v in sums.items()}
+
+
+def _invalid_rate(episodes) -> float:
+    steps = [s for e in episodes for s in e.steps]
+    return sum(bool(s.parse_error or s.info.get("invalid_action")) for s in steps) / max(1, len(steps))
