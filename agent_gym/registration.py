@@ -7,6 +7,7 @@ import gymnasium as gym
 ENV_IDS = {
     "agent_gym/WebShop-v0": "agent_gym.webshop.env:WebShopEnv",
     "agent_gym/KeyDoor-v0": "agent_gym.toy.keys:KeyDoorEnv",
+    "agent_gym/Crossroads-v0": "agent_gym.toy.crossroads:CrossroadsEnv",
     "agent_gym/HotpotQA-v0": "agent_gym.qa.env:HotpotQAEnv",
     "agent_gym/MultiHopQA-v0": "agent_gym.qa.env:MultiHopQAEnv",
     "agent_gym/Mind2Web-v0": "agent_gym.mind2web.env:Mind2WebEnv",

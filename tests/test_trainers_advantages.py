@@ -89,3 +89,34 @@ def test_episode_stats_over_step_samples_weighs_longer_trajectories():
         episode_advantages([win], episode_stats="tokens")
     with pytest.raises(ValueError, match="group_by"):
         step_advantages([win], group_by="text")
+
+
+def test_turn_gae_by_hand():
+    from trainers.core.advantages import turn_gae
+
+    # rewards 0, 0, 1; values 0.5, 0.25, 0.75; gamma 0.9, lambda 0.8
+    adv, ret = turn_gae([0.0, 0.0, 1.0], [0.5, 0.25, 0.75], gamma=0.9, lam=0.8)
+    d2 = 1.0 - 0.75                  # terminal: no next value
+    d1 = 0.0 + 0.9 * 0.75 - 0.25
+    d0 = 0.0 + 0.9 * 0.25 - 0.5
+    a2 = d2
+    a1 = d1 + 0.72 * a2
+    a0 = d0 + 0.72 * a1
+    assert adv == pytest.approx([a0, a1, a2])
+    assert ret == pytest.approx([a0 + 0.5, a1 + 0.25, a2 + 0.75])
+    # lambda = 1, gamma = 1: advantage = return-to-go - V
+    adv, ret = turn_gae([0.0, 1.0], [0.2, 0.6])
+    assert adv == pytest.approx([0.8, 0.4]) and ret == pytest.approx([1.0, 1.0])
+    with pytest.raises(ValueError):
+        turn_gae([0.0], [0.0, 1.0])
+
+
+def test_rloo_leaves_one_out():
+    from trainers.core.advantages import StepRecord, rloo_advantages
+
+    group = [[StepRecord("a", 0.0), StepRecord("b", 1.0)], [StepRecord("a", 0.0)],
+             [StepRecord("a", 0.0, invalid=True), StepRecord("c", 0.0)]]
+    # returns 1, 0, -0.5 (penalty 0.5): baselines (0 - 0.5)/2, (1 - 0.5)/2, (1 + 0)/2
+    out = rloo_advantages(group, invalid_penalty=0.5)
+    assert out == [[pytest.approx(1.25)] * 2, [pytest.approx(-0.25)], [pytest.approx(-1.0)] * 2]
+    assert rloo_advantages([[StepRecord("a", 1.0)]]) == [[0.0]]

@@ -130,3 +130,30 @@ def grpo_advantages(group: Sequence[Sequence[StepRecord]], use_std: bool = True,
     """GRPO: the episode advantage on every step (GiGPO with ``omega = 0``)."""
     return gigpo_advantages(group, omega=0.0, use_std=use_std, unbiased=unbiased, episode_stats=episode_stats,
                             invalid_penalty=invalid_penalty, eps=eps)
+
+
+def turn_gae(rewards: Sequence[float], values: Sequence[float], gamma: float = 1.0,
+             lam: float = 1.0, last_value: float = 0.0) -> tuple[list[float], list[float]]:
+    """PPO's generalised advantage estimate over an episode's agent turns (one "time step" per
+    reply): ``delta_t = r_t + gamma * V_{t+1} - V_t`` (``V_T = last_value``: 0 after the last
+    step, as episodes cut by the step limit are not bootstrapped here either),
+    ``A_t = delta_t + gamma * lam * A_{t+1}``; returns ``(advantages, value targets A_t + V_t)``."""
+    if len(rewards) != len(values):
+        raise ValueError(f"{len(rewards)} rewards but {len(values)} values")
+    adv, running = [0.0] * len(rewards), 0.0
+    for t in range(len(rewards) - 1, -1, -1):
+        next_value = values[t + 1] if t + 1 < len(values) else last_value
+        delta = float(rewards[t]) + gamma * next_value - float(values[t])
+        running = delta + gamma * lam * running
+        adv[t] = running
+    return adv, [a + float(v) for a, v in zip(adv, values)]
+
+
+def rloo_advantages(group: Sequence[Sequence[StepRecord]], invalid_penalty: float = 0.0) -> list[list[float]]:
+    """RLOO (Ahmadian et al. 2024): each trajectory's return minus the mean return of the
+    *other* trajectories of its group, on every step (a group of one gets 0)."""
+    returns = [sum(shaped_rewards(t, invalid_penalty)) for t in group]
+    n, total = len(returns), sum(returns)
+    if n < 2:
+        return [[0.0] * len(t) for t in group]
+    return [[r - (total - r) / (n - 1)] * len(t) for r, t in zip(returns, group)]

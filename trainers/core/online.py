@@ -69,6 +69,7 @@ class OnlineConfig:
     seed: int = opt(0, "seed of task draws, sampling and shuffles")
     save_every: int = opt(10, "checkpoint every N iterations (and at the end)")
     keep_last: int = opt(2, "checkpoints kept (0: all)")
+    target_success: float = opt(0.0, "stop once an iteration's rollout success reaches this (0: never)")
     stop_after_iterations: int = opt(0, "stop (with a checkpoint) after this many iterations of this call (0: never)")
     resume: bool = opt(False, "continue from the latest checkpoint in output_dir/checkpoints")
     device: str = opt("auto", "auto, cpu, cuda...")
@@ -205,7 +206,7 @@ class OnlineTrainer:
         self.start = 0
         if resume_from:
             self.start = load_checkpoint(resume_from, self.optimizer)["step"]
-            self.logger.truncate_after(self.start)
+        self.logger.truncate_after(self.start)  # a fresh run in a used folder starts a fresh log
         return resume_from
 
     def make_group(self):
@@ -217,14 +218,47 @@ class OnlineTrainer:
         return make_group(c.env, c.tasks_per_iteration * c.group_size, backend=c.env_backend, **kwargs)
 
     def draw_tasks(self, iteration: int, num_tasks: int) -> list[int]:
-        rng = random.Random(self.config.seed * 1_000_003 + iteration)
-        return [rng.randrange(num_tasks) for _ in range(self.config.tasks_per_iteration)]
+        """The iteration's tasks: consecutive slices of epoch-wise shuffles of the split (every
+        task once per epoch, as a data loader without replacement), a function of the seed and
+        the iteration only, so a resumed run draws the same tasks."""
+        n = self.config.tasks_per_iteration
+        start = iteration * n
+        out = []
+        for pos in range(start, start + n):
+            epoch, k = divmod(pos, num_tasks)
+            order = list(range(num_tasks))
+            random.Random(self.config.seed * 1_000_003 + epoch).shuffle(order)
+            out.append(order[k])
+        return out
+
+    def iteration(self, it: int, group) -> tuple[dict[str, Any], int]:
+        """One iteration: roll out, score, update; returns its metrics and sample count."""
+        from trainers.core.generation import HFGenerator
+        from trainers.core.rollout import rollout
+
+        c = self.config
+        task_ids = self.draw_tasks(it, group.num_tasks)
+        generator = HFGenerator(self.policy, max_new_tokens=c.max_new_tokens, temperature=c.temperature,
+                                seed=c.seed * 7919 + it)
+        t0 = time.time()
+        self.model.eval()
+        episodes = rollout(group, generator, task_ids, group_size=c.group_size, fmt=c.fmt, history=c.history,
+                           seed=c.seed + it)
+        rollout_s = time.time() - t0
+        samples, score_stats = self.score(episodes, it)
+        rng = random.Random(c.seed * 1_000_033 + it)
+        stats = {**score_stats, **self.update(samples, rng), **self.update_extra(samples, rng)}
+        n_tokens = sum(len(s.response_ids) for e in episodes for s in e.steps)
+        metrics = {"success": sum(e.won for e in episodes) / len(episodes),
+                   "reward": sum(e.total_reward for e in episodes) / len(episodes),
+                   "steps": sum(len(e.steps) for e in episodes) / len(episodes),
+                   "invalid": _invalid_rate(episodes), "samples": len(samples),
+                   "rollout_s": round(rollout_s, 3),
+                   "rollout_tokens_per_s": round(n_tokens / max(rollout_s, 1e-9), 1), **stats}
+        return metrics, len(samples)
 
     def train(self) -> dict[str, Any]:
         from tqdm.auto import tqdm
-
-        from trainers.core.generation import HFGenerator
-        from trainers.core.rollout import rollout
 
         c = self.config
         self.setup()
@@ -232,48 +266,40 @@ class OnlineTrainer:
         history, started, done_here = [], time.time(), 0
         bar = tqdm(total=c.iterations, initial=self.start, desc=self.name, unit="it",
                    disable=None if c.progress else True)
+        reached = False
         try:
             for it in range(self.start, c.iterations):
-                task_ids = self.draw_tasks(it, group.num_tasks)
-                generator = HFGenerator(self.policy, max_new_tokens=c.max_new_tokens, temperature=c.temperature,
-                                        seed=c.seed * 7919 + it)
+                self._iteration = it
                 t0 = time.time()
-                self.model.eval()
-                episodes = rollout(group, generator, task_ids, group_size=c.group_size, fmt=c.fmt,
-                                   history=c.history, seed=c.seed + it)
-                rollout_s = time.time() - t0
-                samples, score_stats = self.score(episodes, it)
-                rng = random.Random(c.seed * 1_000_033 + it)
-                stats = {**score_stats, **self.update(samples, rng), **self.update_extra(samples, rng)}
-                n_tokens = sum(len(s.response_ids) for e in episodes for s in e.steps)
-                metrics = {"success": sum(e.won for e in episodes) / len(episodes),
-                           "reward": sum(e.total_reward for e in episodes) / len(episodes),
-                           "steps": sum(len(e.steps) for e in episodes) / len(episodes),
-                           "invalid": _invalid_rate(episodes), "samples": len(samples),
-                           "rollout_s": round(rollout_s, 3), "rollout_tokens_per_s": round(n_tokens / max(rollout_s, 1e-9), 1),
-                           "iteration_s": round(time.time() - t0, 3), **stats}
+                metrics, _ = self.iteration(it, group)
+                metrics["iteration_s"] = round(time.time() - t0, 3)
                 self.logger.log(it + 1, metrics)
                 history.append(metrics)
                 bar.update(1)
                 bar.set_postfix(success=f"{metrics['success']:.2f}")
                 done_here += 1
-                last = it + 1 == c.iterations
+                reached = bool(c.target_success) and metrics["success"] >= c.target_success
+                last = it + 1 == c.iterations or reached
                 stop = bool(c.stop_after_iterations) and done_here >= c.stop_after_iterations
                 if (c.save_every and (it + 1) % c.save_every == 0) or last or stop:
                     save_checkpoint(self.ckpt_dir, self.model, self.tokenizer, self.optimizer, step=it + 1,
                                     state={"config": dataclasses.asdict(c)}, keep_last=c.keep_last or None,
                                     extra=self.save_extra)
+                if reached:
+                    break
                 if stop and not last:
                     return {"iterations": it + 1, "stopped": True, "last": metrics}
         finally:
             bar.close()
-            group.close()
+            if group is not None:
+                group.close()
             self.logger.close()
         final = self.out / "final"
         self.model.save_pretrained(final)
         self.tokenizer.save_pretrained(final)
         self.save_extra(final)
-        result = {"iterations": c.iterations, "last": history[-1] if history else {}, "final_dir": str(final),
+        result = {"iterations": self.start + len(history), "reached_target": reached,
+                  "last": history[-1] if history else {}, "final_dir": str(final),
                   "runtime_s": round(time.time() - started, 2)}
         (self.out / "final_metrics.json").write_text(json.dumps(result, indent=2))
         return result
