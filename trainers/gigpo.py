@@ -2,6 +2,7 @@
 
     python -m trainers.gigpo --model SFT_DIR --env agent_gym/WebShop-v0 --output runs/gigpo
     python -m trainers.gigpo --model SFT_DIR --omega 0 --output runs/grpo          # GRPO
+    python -m trainers.gigpo --model SFT_DIR --omega 0 --baseline rloo --output runs/rloo   # RLOO
 
 Feng et al. 2025, "Group-in-Group Policy Optimization for LLM Agent Training". Each iteration
 
@@ -30,7 +31,7 @@ import sys
 from dataclasses import dataclass
 
 from trainers.core import cli
-from trainers.core.advantages import gigpo_advantages
+from trainers.core.advantages import gigpo_advantages, rloo_advantages, step_advantages
 from trainers.core.cli import opt
 from trainers.core.online import OnlineConfig, OnlineTrainer, step_records, step_sample
 
@@ -45,10 +46,16 @@ class GiGPOConfig(OnlineConfig):
     use_std: bool = opt(True, "divide advantages by the group std (--no-use-std: mean-only)")
     episode_stats: str = opt("trajectory", "episode mean/std over trajectories (paper) or step samples")
     group_by: str = opt("anchor", "anchor groups by exact state (anchor) or page pattern (page)")
+    baseline: str = opt("group", "episode advantage: group (GRPO/GiGPO normalisation) or rloo (leave-one-out)")
 
 
 class GiGPOTrainer(OnlineTrainer):
     name = "gigpo"
+
+    def __init__(self, config: GiGPOConfig):
+        if config.baseline not in ("group", "rloo"):
+            raise ValueError(f"baseline must be 'group' or 'rloo', not {config.baseline!r}")
+        super().__init__(config)
 
     def score(self, episodes, iteration):
         c = self.config
@@ -57,9 +64,16 @@ class GiGPOTrainer(OnlineTrainer):
         for k in range(len(episodes) // g):
             members = episodes[k * g:(k + 1) * g]
             records = [step_records(e) for e in members]
-            advs = gigpo_advantages(records, omega=c.omega, gamma=c.gamma, use_std=c.use_std,
-                                    episode_stats=c.episode_stats, group_by=c.group_by,
-                                    invalid_penalty=c.invalid_penalty)
+            if c.baseline == "rloo":  # RLOO's episode advantage, plus omega x GiGPO's step advantage
+                advs = rloo_advantages(records, invalid_penalty=c.invalid_penalty)
+                if c.omega:
+                    steps = step_advantages(records, gamma=c.gamma, use_std=c.use_std, group_by=c.group_by,
+                                            invalid_penalty=c.invalid_penalty)
+                    advs = [[a + c.omega * x for a, x in zip(ea, sa)] for ea, sa in zip(advs, steps)]
+            else:
+                advs = gigpo_advantages(records, omega=c.omega, gamma=c.gamma, use_std=c.use_std,
+                                        episode_stats=c.episode_stats, group_by=c.group_by,
+                                        invalid_penalty=c.invalid_penalty)
             anchors = {}
             for rec in records:
                 for r in rec:

@@ -15,10 +15,13 @@ group of ``G`` trajectories of one task and gives every step two advantages:
 and uses ``A = A^E + omega * A^S`` for every token of that step's reply. GRPO is ``omega = 0``
 on the same code. Rewards may first be shaped with a penalty for invalid actions.
 
-Where the paper and the reference code (verl-agent) may differ we offer both:
+Where the paper and the reference code (verl-agent) differ we offer both:
 ``episode_stats="trajectory"`` computes the episode mean/std over the ``G`` trajectory returns
-(the paper's formula); ``"step"`` over the group's step samples, each carrying its trajectory's
-return (longer trajectories weigh more), as a per-sample implementation computes it.
+(the paper's Eq. 3, our default); ``"step"`` over the group's step samples, each carrying its
+trajectory's return (longer trajectories weigh more). verl-agent's ``episode_norm_reward``
+does the latter by default (``compute_mean_std_cross_steps=True``, "more stable" in its
+comments), so the published numbers used ``"step"``. Its ``mode`` switch is our ``use_std``
+(``mean_std_norm`` / ``mean_norm``), chosen per task in its example scripts.
 ``unbiased=True`` uses the sample standard deviation (``torch.std``'s default, as verl-agent
 does), ``False`` the population one. A group whose returns are all equal gets 0 everywhere
 (``eps`` keeps the division finite).
