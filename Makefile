@@ -26,7 +26,7 @@ demo: install
 	$(BIN)/agent-gym demo
 
 test: install browser
-	$(BIN)/python -m pytest -q -x -n 2 --dist loadfile --durations=10
+	$(BIN)/python -m pytest -q -x -n 2 --dist worksteal --durations=10
 
 # tests/test_browser.py drives the system Chromium; it skips itself when the browser is missing.
 # Installed with apt only as root where apt-get exists (~35 s); never fails the build.

@@ -40,6 +40,7 @@ pollute them. Timings on a shared 2-core machine are noisy; the script always ex
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -107,10 +108,8 @@ def rss_mb() -> float:
     proc = psutil.Process()
     total = proc.memory_info().rss
     for child in proc.children(recursive=True):
-        try:
+        with contextlib.suppress(psutil.Error):  # a child that exited meanwhile
             total += child.memory_info().rss
-        except psutil.Error:
-            pass
     return total / 2**20
 
 

@@ -17,7 +17,7 @@ from keydoor_training import once
 ENV = "agent_gym/Crossroads-v0"
 HISTORY = 0
 RL = dict(env=ENV, history=HISTORY, max_new_tokens=12, kl_coef=0.0, micro_batch=64, mini_batch=128, device="cpu",
-          progress=False, save_every=0, keep_last=1)
+          progress=False, save_every=0, keep_last=1, recompute_old_logprobs=False)
 
 
 def success(model_dir, sample: bool = False) -> float:

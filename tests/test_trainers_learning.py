@@ -51,7 +51,7 @@ def test_rft_improves_success(weak, demos, tmp_path):
 def test_nat_improves_success(weak, demos, tmp_path):
     start_dir, start = weak
     config = nat.NATConfig(model=str(start_dir), demos=str(demos), output_dir=str(tmp_path / "nat"), k=1,
-                           temperature=0.7, max_negative_ratio=0.25, epochs=5, lr=1e-2, batch_size=16, grad_accum=1, max_new_tokens=32, **COMMON)
+                           temperature=0.7, max_negative_ratio=0.25, epochs=3, lr=1e-2, batch_size=16, grad_accum=1, max_new_tokens=32, **COMMON)
     result = nat.train(config)
     assert result["negative"] > 0 and result["positive"] > 0
     saved = json.loads(Path(result["final_dir"], "nat.json").read_text())["mark"]

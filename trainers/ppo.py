@@ -9,7 +9,9 @@ body and a scalar head, a separate network as in verl) is read at the last promp
 every step; each agent turn is one time step of GAE (``advantages.turn_gae``: rewards shaped
 by ``invalid_penalty``, ``gamma``, ``lam``; the last step of an episode has no next value), the
 advantage is copied to every token of the reply, and advantages are whitened over the
-iteration's samples. The critic regresses the GAE returns with a clipped value loss
+iteration's samples (``--no-whiten`` keeps them raw: with sparse rewards, whitening a batch
+where few episodes succeed inflates their advantages, and small models then collapse to one
+behaviour at learning rates that work without it). The critic regresses the GAE returns with a clipped value loss
 (``cliprange_value``) on its own optimizer, ``critic_warmup`` iterations updating only it.
 
 Defaults: verl's PPO recipe for LLM agents (critic lr 1e-5, value clip 0.5, gamma = lambda = 1,

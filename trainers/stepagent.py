@@ -15,12 +15,15 @@ expert's trajectories and
    * ``implicit`` (StepAgent-Implicit): step-level DPO: the expert's reply is chosen, the
      policy's is rejected, both after the same prefix (pairs whose actions agree are dropped),
      with the starting model as reference (``trainers.core.losses.dpo_loss``; ``beta``);
-   * ``inverse`` (StepAgent-Inverse): inverse RL: a discriminator ``D(state, reply)``
-     (``trainers.core.value.ValueModel`` on prompt + reply) learns to tell the expert's
-     steps from the policy's (binary cross-entropy), and its logit is the policy step's
-     reward (AIRL's ``log D - log(1 - D)``), whitened over the iteration and optimised with
-     PPO's clipped loss (``trainers.core.online``; one step per "episode", so the
-     advantage is the whitened reward).
+   * ``inverse`` (StepAgent-Inverse): inverse RL: a discriminator ``D(state, reply)`` learns
+     to tell the expert's steps from the policy's (binary cross-entropy), and its logit is the
+     policy step's reward (AIRL's ``log D - log(1 - D)``), whitened over the iteration and
+     optimised with PPO's clipped loss (``trainers.core.online``; one step per "episode", so
+     the advantage is the whitened reward). By default ``D`` has AIRL's form (Fu et al. 2018):
+     its logit is ``log q(reply | state) - log pi(reply | state)``, ``q`` a causal LM started
+     from the model (it learns what the expert would reply, as a policy does); with
+     ``discriminator="head"`` it is a scalar head on the model's body
+     (``trainers.core.value.ValueModel``), which must learn to compare state and reply.
 
 The loop, checkpoints (with the discriminator) and resume are ``trainers.core.online``'s.
 Defaults: DPO's beta 0.1; the PPO settings of the other online trainers.
@@ -53,6 +56,8 @@ class StepAgentConfig(OnlineConfig):
                                 "as a policy SFT'd without thoughts replies)")
     steps_per_iteration: int = opt(64, "expert steps inspected per iteration")
     beta: float = opt(0.1, "implicit: DPO beta")
+    discriminator: str = opt("airl", "inverse: airl (D's logit = log q(reply|state) - log pi(reply|state), q a causal "
+                                     "LM started from the model) or head (a scalar head on the model's body)")
     disc_lr: float = opt(1e-5, "inverse: discriminator learning rate")
     disc_epochs: int = opt(2, "inverse: discriminator passes over the iteration's steps")
     group_size: int = opt(1, "unused by StepAgent (no env rollouts while training)")
@@ -64,6 +69,8 @@ class StepAgentTrainer(OnlineTrainer):
     def __init__(self, config: StepAgentConfig):
         if config.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, not {config.variant!r}")
+        if config.discriminator not in ("airl", "head"):
+            raise ValueError(f"discriminator must be 'airl' or 'head', not {config.discriminator!r}")
         if not config.demos:
             raise ValueError("StepAgentConfig.demos (expert trajectory records) is required")
         if config.variant == "implicit" and not config.kl_coef:
@@ -89,8 +96,14 @@ class StepAgentTrainer(OnlineTrainer):
                 self.states.append((sample.messages, reply, step.action))
         self.disc = None
         if c.variant == "inverse":
+            import transformers
+
             source = (resume_from / "discriminator") if resume_from else Path(c.model)
-            self.disc = ValueModel.from_pretrained(source).to(self.device)
+            if c.discriminator == "airl":
+                self.disc = transformers.AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+                self.disc = self.disc.to(self.device)
+            else:
+                self.disc = ValueModel.from_pretrained(source).to(self.device)
             self.disc_optimizer = make_optimizer(self.disc, c.disc_lr)
             if resume_from and (resume_from / "discriminator_optimizer.pt").is_file():
                 self.disc_optimizer.load_state_dict(torch.load(resume_from / "discriminator_optimizer.pt",
@@ -98,7 +111,10 @@ class StepAgentTrainer(OnlineTrainer):
 
     def save_extra(self, folder: Path) -> None:
         if self.disc is not None:
-            self.disc.save(folder / "discriminator")
+            if self.config.discriminator == "airl":
+                self.disc.save_pretrained(folder / "discriminator")
+            else:
+                self.disc.save(folder / "discriminator")
             torch.save(self.disc_optimizer.state_dict(), folder / "discriminator_optimizer.pt")
 
     def make_group(self):
@@ -124,7 +140,8 @@ class StepAgentTrainer(OnlineTrainer):
             same = action is not None and action == expert_action
             agree += same
             samples.append({"prompt_ids": list(out.prompt_ids), "expert_ids": expert_reply,
-                            "policy_ids": list(out.response_ids), "same": same})
+                            "policy_ids": list(out.response_ids), "policy_logp": list(out.response_logprobs),
+                            "same": same})
         metrics = {"agreement": agree / max(1, len(picked)), "success": agree / max(1, len(picked))}
         return samples, metrics
 
@@ -173,13 +190,26 @@ class StepAgentTrainer(OnlineTrainer):
             self.optimizer.zero_grad(set_to_none=True)
         return {"pairs": len(pairs), **{k: v / max(1, count) for k, v in sums.items()}}
 
+    def disc_logits(self, samples: list[dict]) -> torch.Tensor:
+        """The discriminator's logit ``log D - log(1 - D)`` of each (state, reply)."""
+        if self.config.discriminator == "airl":
+            pi = torch.tensor([x["pi_logp"] for x in samples])
+            q = self._seq_logps(self.disc, samples)
+            return q - pi.to(q.device)
+        return self.disc.score([x["input_ids"] for x in samples], self.pad_id, self.ctx)
+
     def inverse_update(self, inspected: list[dict], rng: random.Random) -> dict[str, float]:
         c = self.config
         expert = [_sample(s["prompt_ids"], s["expert_ids"]) for s in inspected]
-        policy = [_sample(s["prompt_ids"], s["policy_ids"]) for s in inspected if s["policy_ids"]]
+        policy = [_sample(s["prompt_ids"], s["policy_ids"], s["policy_logp"]) for s in inspected if s["policy_ids"]]
+        data = [(x, 1.0) for x in expert] + [(x, 0.0) for x in policy]
+        if c.discriminator == "airl":  # log pi(reply | state) of every sample, fixed while D trains
+            with torch.no_grad():
+                pi = self._seq_logps(self.model, [x for x, _ in data]).tolist()
+            for (x, _), lp in zip(data, pi):
+                x["pi_logp"] = lp
         # the discriminator: expert steps 1, the policy's 0; an optimizer step per mini-batch
         self.disc.train()
-        data = [(x, 1.0) for x in expert] + [(x, 0.0) for x in policy]
         disc_loss, n = 0.0, 0
         for _ in range(c.disc_epochs):
             rng.shuffle(data)
@@ -187,7 +217,7 @@ class StepAgentTrainer(OnlineTrainer):
                 batch = data[lo:lo + c.mini_batch]
                 for mlo in range(0, len(batch), c.micro_batch):
                     chunk = batch[mlo:mlo + c.micro_batch]
-                    logits = self.disc.score([x["input_ids"] for x, _ in chunk], self.pad_id, self.ctx)
+                    logits = self.disc_logits([x for x, _ in chunk])
                     labels = torch.tensor([y for _, y in chunk], device=logits.device)
                     loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
                     (loss * len(chunk) / len(batch)).backward()
@@ -200,8 +230,7 @@ class StepAgentTrainer(OnlineTrainer):
         # rewards of the policy's steps: the discriminator's logit (log D - log(1 - D)), whitened
         self.disc.eval()
         with torch.no_grad():
-            rewards = torch.cat([self.disc.score([x["input_ids"] for x in policy[lo:lo + c.micro_batch]],
-                                                 self.pad_id, self.ctx)
+            rewards = torch.cat([self.disc_logits(policy[lo:lo + c.micro_batch])
                                  for lo in range(0, len(policy), c.micro_batch)]) if policy else torch.zeros(0)
         stats = {"disc_loss": disc_loss / max(1, n), "disc_reward": rewards.mean().item() if len(rewards) else 0.0}
         if len(rewards) > 1:
@@ -212,9 +241,10 @@ class StepAgentTrainer(OnlineTrainer):
         return stats
 
 
-def _sample(prompt_ids: list[int], reply_ids: list[int]) -> dict:
+def _sample(prompt_ids: list[int], reply_ids: list[int], old_logp: list[float] | None = None) -> dict:
     return {"input_ids": list(prompt_ids) + list(reply_ids),
-            "labels_mask": [0] * len(prompt_ids) + [1] * len(reply_ids), "advantage": 0.0}
+            "labels_mask": [0] * len(prompt_ids) + [1] * len(reply_ids), "advantage": 0.0,
+            "old_logp": list(old_logp or [])}
 
 
 def _available(messages: list[dict]) -> list[str] | None:

@@ -134,14 +134,7 @@ class RayEnvGroup:
         try:
             return ray.get(refs)
         except ray.exceptions.RayActorError as err:
-            dead = []
-            for k, ref in zip(actors, refs):
-                try:
-                    ray.get(ref)
-                except ray.exceptions.RayActorError:
-                    dead.append(k)
-                except Exception:  # noqa: BLE001,S110 - an env error of a live actor: not what we report
-                    pass
+            dead = [k for k, ref in zip(actors, refs) if _actor_died(ray, ref)]
             dead = dead or list(actors)
             envs = ", ".join(f"{self.actor_envs[k][0]}-{self.actor_envs[k][-1]}" for k in dead)
             raise EnvActorError(f"Ray actor(s) {dead} of this RayEnvGroup died, losing envs {envs} "
@@ -221,3 +214,15 @@ class RayEnvGroup:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _actor_died(ray, ref) -> bool:
+    """Whether the call behind ``ref`` failed because its actor died (an error the env itself
+    raised in a live actor does not count)."""
+    try:
+        ray.get(ref)
+    except ray.exceptions.RayActorError:
+        return True
+    except Exception:  # noqa: BLE001 - an env error of a live actor: not what we report here
+        return False
+    return False

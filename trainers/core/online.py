@@ -62,6 +62,8 @@ class OnlineConfig:
     mini_batch: int = opt(64, "step samples per optimizer step")
     micro_batch: int = opt(16, "step samples per forward pass")
     max_grad_norm: float = opt(1.0, "gradient clipping (0: none)")
+    recompute_old_logprobs: bool = opt(True, "recompute the behaviour policy's log-probs with a forward pass (verl's "
+                                             "default); --no-recompute-old-logprobs: use those recorded at generation")
     temperature: float = opt(1.0, "sampling temperature of rollouts")
     max_new_tokens: int = opt(128, "tokens per reply")
     fmt: str = opt("react", "reply format: react or tags")
@@ -89,10 +91,11 @@ def step_records(episode) -> list[StepRecord]:
 
 
 def step_sample(step, advantage: float, **extra) -> dict:
-    """A rollout step as a training sample: prompt + reply token ids, the reply scored."""
+    """A rollout step as a training sample: prompt + reply token ids, the reply scored, and the
+    reply's log-probs recorded at generation (``old_logp``)."""
     return {"input_ids": list(step.prompt_ids) + list(step.response_ids),
             "labels_mask": [0] * len(step.prompt_ids) + [1] * len(step.response_ids),
-            "advantage": float(advantage), **extra}
+            "advantage": float(advantage), "old_logp": list(step.response_logprobs), **extra}
 
 
 def reply_batch(samples: list[dict], pad_id: int, device) -> tuple[dict, int]:
@@ -310,16 +313,21 @@ class OnlineTrainer:
         if not samples:
             return {"loss": 0.0}
         model, ctx, pad_id = self.model, self.ctx, self.pad_id
+        recorded = not c.recompute_old_logprobs and all(
+            len(x.get("old_logp") or ()) == sum(x["labels_mask"]) for x in samples)
         model.eval()
         with torch.no_grad():  # the behaviour policy's log-probs (the weights of the rollout)
             old, refs = [], []
             for lo in range(0, len(samples), c.micro_batch):
                 chunk = samples[lo:lo + c.micro_batch]
-                logp, _, mask = token_stats(model, chunk, pad_id, ctx)
-                old += [reply_values(r, m) for r, m in zip(logp, mask)]
+                if not recorded:
+                    logp, _, mask = token_stats(model, chunk, pad_id, ctx)
+                    old += [reply_values(r, m) for r, m in zip(logp, mask)]
                 if self.ref is not None:
                     logp, _, mask = token_stats(self.ref, chunk, pad_id, ctx)
                     refs += [reply_values(r, m) for r, m in zip(logp, mask)]
+            if recorded:
+                old = [torch.tensor(x["old_logp"], dtype=torch.float32) for x in samples]
         model.train()
         sums: dict[str, float] = {}
         count = 0
