@@ -12,6 +12,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("AGENT_GYM_CACHE", str(ROOT / ".cache" / "test"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run the ``long``-marked tests first: with two pytest-xdist workers stealing work, the
+    longest test then starts at once instead of being the last one a worker waits for."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: order kept otherwise
+
+
 def need_sample():
     if not (SHARED_1K / "items_shuffle_1000.json").is_file():
         pytest.skip(f"the WebShop 1k sample is not at {SHARED_1K}")

@@ -18,6 +18,7 @@ def _curve(folder, key="success"):
     return [json.loads(line)[key] for line in (folder / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.long
 def test_ppo_with_a_critic_learns(crossroads_start, tmp_path):
     # 8 tasks x 8 trajectories an iteration, as GRPO's check; advantages not whitened (whitening a
     # batch with 5% successes blows up the few positive advantages: at this lr the policy collapses)
