@@ -120,3 +120,15 @@ def test_rloo_leaves_one_out():
     out = rloo_advantages(group, invalid_penalty=0.5)
     assert out == [[pytest.approx(1.25)] * 2, [pytest.approx(-0.25)], [pytest.approx(-1.0)] * 2]
     assert rloo_advantages([[StepRecord("a", 1.0)]]) == [[0.0]]
+
+
+def test_gigpo_with_the_rloo_baseline():
+    from trainers.core.advantages import StepRecord, rloo_advantages, step_advantages
+
+    group = [[StepRecord("a", 0.0), StepRecord("b", 1.0)], [StepRecord("a", 0.0)], [StepRecord("a", 0.0)]]
+    assert gigpo_advantages(group, omega=0.0, baseline="rloo") == rloo_advantages(group)
+    steps = step_advantages(group, gamma=0.95)
+    expected = [[e[0] + 0.5 * s for s in st] for e, st in zip(rloo_advantages(group), steps)]
+    assert approx(gigpo_advantages(group, omega=0.5, baseline="rloo"), expected)
+    with pytest.raises(ValueError, match="baseline"):
+        gigpo_advantages(group, baseline="vtrace")

@@ -31,9 +31,11 @@ import sys
 from dataclasses import dataclass
 
 from trainers.core import cli
-from trainers.core.advantages import gigpo_advantages, rloo_advantages, step_advantages
+from collections import Counter
+
+from trainers.core.advantages import gigpo_advantages
 from trainers.core.cli import opt
-from trainers.core.online import OnlineConfig, OnlineTrainer, step_records, step_sample
+from trainers.core.online import OnlineConfig, RolloutTrainer, step_records, step_sample
 
 __all__ = ["GiGPOConfig", "GiGPOTrainer", "main", "step_records", "train"]
 
@@ -49,7 +51,7 @@ class GiGPOConfig(OnlineConfig):
     baseline: str = opt("group", "episode advantage: group (GRPO/GiGPO normalisation) or rloo (leave-one-out)")
 
 
-class GiGPOTrainer(OnlineTrainer):
+class GiGPOTrainer(RolloutTrainer):
     name = "gigpo"
 
     def __init__(self, config: GiGPOConfig):
@@ -64,22 +66,10 @@ class GiGPOTrainer(OnlineTrainer):
         for k in range(len(episodes) // g):
             members = episodes[k * g:(k + 1) * g]
             records = [step_records(e) for e in members]
-            if c.baseline == "rloo":  # RLOO's episode advantage, plus omega x GiGPO's step advantage
-                advs = rloo_advantages(records, invalid_penalty=c.invalid_penalty)
-                if c.omega:
-                    steps = step_advantages(records, gamma=c.gamma, use_std=c.use_std, group_by=c.group_by,
-                                            invalid_penalty=c.invalid_penalty)
-                    advs = [[a + c.omega * x for a, x in zip(ea, sa)] for ea, sa in zip(advs, steps)]
-            else:
-                advs = gigpo_advantages(records, omega=c.omega, gamma=c.gamma, use_std=c.use_std,
-                                        episode_stats=c.episode_stats, group_by=c.group_by,
-                                        invalid_penalty=c.invalid_penalty)
-            anchors = {}
-            for rec in records:
-                for r in rec:
-                    anchors[r.anchor if c.group_by == "anchor" else r.page] = anchors.get(
-                        r.anchor if c.group_by == "anchor" else r.page, 0) + 1
-            sizes += list(anchors.values())
+            advs = gigpo_advantages(records, omega=c.omega, gamma=c.gamma, use_std=c.use_std,
+                                    episode_stats=c.episode_stats, group_by=c.group_by,
+                                    invalid_penalty=c.invalid_penalty, baseline=c.baseline)
+            sizes += Counter(r.anchor if c.group_by == "anchor" else r.page for rec in records for r in rec).values()
             for e, a in zip(members, advs):
                 samples += [step_sample(s, adv) for s, adv in zip(e.steps, a) if s.response_ids]
         stats = {"anchor_groups": len(sizes), "anchor_group_size": sum(sizes) / max(1, len(sizes))}

@@ -31,7 +31,7 @@ import torch
 from trainers.core import cli
 from trainers.core.advantages import shaped_rewards, turn_gae
 from trainers.core.cli import opt
-from trainers.core.online import OnlineConfig, OnlineTrainer, step_records, step_sample
+from trainers.core.online import OnlineConfig, RolloutTrainer, step_records, step_sample
 from trainers.core.value import ValueModel
 
 
@@ -49,7 +49,7 @@ class PPOConfig(OnlineConfig):
     critic_warmup: int = opt(0, "first iterations that train only the critic")
 
 
-class PPOTrainer(OnlineTrainer):
+class PPOTrainer(RolloutTrainer):
     name = "ppo"
 
     def setup_extra(self, resume_from: Path | None) -> None:

@@ -73,9 +73,11 @@ class StepAgentTrainer(OnlineTrainer):
             raise ValueError(f"discriminator must be 'airl' or 'head', not {config.discriminator!r}")
         if not config.demos:
             raise ValueError("StepAgentConfig.demos (expert trajectory records) is required")
-        if config.variant == "implicit" and not config.kl_coef:
-            config.kl_coef = 0.01  # the reference model is needed for DPO; kl_coef only keeps it loaded
         super().__init__(config)
+
+    @property
+    def uses_reference(self) -> bool:
+        return self.config.variant == "implicit" or super().uses_reference  # DPO's reference
 
     # ----- models ------------------------------------------------------------------------
     def setup_extra(self, resume_from: Path | None) -> None:
@@ -117,9 +119,6 @@ class StepAgentTrainer(OnlineTrainer):
                 self.disc.save(folder / "discriminator")
             torch.save(self.disc_optimizer.state_dict(), folder / "discriminator_optimizer.pt")
 
-    def make_group(self):
-        return None  # inspection acts in the expert's states: no envs
-
     # ----- one iteration -----------------------------------------------------------------
     def collect(self, iteration: int):
         """Inspection: the policy's reply in ``steps_per_iteration`` expert states."""
@@ -142,17 +141,19 @@ class StepAgentTrainer(OnlineTrainer):
             samples.append({"prompt_ids": list(out.prompt_ids), "expert_ids": expert_reply,
                             "policy_ids": list(out.response_ids), "policy_logp": list(out.response_logprobs),
                             "same": same})
-        metrics = {"agreement": agree / max(1, len(picked)), "success": agree / max(1, len(picked))}
+        agreement = agree / max(1, len(picked))
+        metrics = {"agreement": agreement, "success": agreement}  # success: what target_success reads
         return samples, metrics
 
-    def iteration(self, it: int, group) -> tuple[dict, int]:
+    def iteration(self, it: int, group) -> dict:
+        """Inspection in the expert's states (no envs: ``group`` is None), then reflection."""
         samples, metrics = self.collect(it)
         rng = random.Random(self.config.seed * 1_000_033 + it)
         if self.config.variant == "implicit":
             metrics.update(self.dpo_update(samples))
         else:
             metrics.update(self.inverse_update(samples, rng))
-        return metrics, len(samples)
+        return metrics
 
     def _seq_logps(self, model, samples: list[dict]) -> torch.Tensor:
         """Sum of the reply tokens' log-probs of each sample, ``[B]``."""

@@ -118,9 +118,17 @@ def step_advantages(group: Sequence[Sequence[StepRecord]], gamma: float = 0.95, 
 
 def gigpo_advantages(group: Sequence[Sequence[StepRecord]], omega: float = 1.0, gamma: float = 0.95,
                      use_std: bool = True, unbiased: bool = True, episode_stats: str = "trajectory",
-                     group_by: str = "anchor", invalid_penalty: float = 0.0, eps: float = 1e-6) -> list[list[float]]:
-    """``A = A^E + omega * A^S`` for every step of one task's group of trajectories."""
-    episode = episode_advantages(group, use_std, unbiased, episode_stats, invalid_penalty, eps)
+                     group_by: str = "anchor", invalid_penalty: float = 0.0, eps: float = 1e-6,
+                     baseline: str = "group") -> list[list[float]]:
+    """``A = A^E + omega * A^S`` for every step of one task's group of trajectories; with
+    ``baseline="rloo"`` the episode advantage is RLOO's (``rloo_advantages``) instead of the
+    group-normalised one."""
+    if baseline == "rloo":
+        episode = [a[0] if a else 0.0 for a in rloo_advantages(group, invalid_penalty)]
+    elif baseline == "group":
+        episode = episode_advantages(group, use_std, unbiased, episode_stats, invalid_penalty, eps)
+    else:
+        raise ValueError(f"baseline must be 'group' or 'rloo', not {baseline!r}")
     if omega == 0:
         return [[a] * len(traj) for a, traj in zip(episode, group)]
     step = step_advantages(group, gamma, use_std, unbiased, group_by, invalid_penalty, eps)

@@ -21,6 +21,7 @@ and the iteration).
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import json
 import random
@@ -106,14 +107,12 @@ def reply_batch(samples: list[dict], pad_id: int, device) -> tuple[dict, int]:
     return {k: v.to(device) for k, v in batch.items()}, width
 
 
-def model_tail(model, batch: dict, width: int, ctx, hidden: bool = False):
+def model_tail(model, batch: dict, width: int, ctx):
     """The model's output over the batch with logits only for the last ``width + 1``
     positions (``logits_to_keep``: a 100-token reply after a 2,000-token prompt never
     materialises the prompt's full-vocabulary logits)."""
     position_ids = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
     kwargs = dict(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], position_ids=position_ids)
-    if hidden:
-        kwargs["output_hidden_states"] = True
     with ctx:
         try:
             return model(**kwargs, logits_to_keep=width + 1)
@@ -148,9 +147,10 @@ def right_align(rows: list[torch.Tensor], width: int) -> torch.Tensor:
     return out
 
 
-class OnlineTrainer:
-    """Subclasses set ``name`` and implement ``score``; they may add models with ``setup_extra``,
-    ``save_extra`` and ``update_extra``."""
+class OnlineTrainer(abc.ABC):
+    """The loop, the policy, its PPO update and checkpoints. Subclasses set ``name`` and
+    implement ``iteration`` (``RolloutTrainer`` does, for trainers that learn from env
+    rollouts); they may add models with ``setup_extra``, ``save_extra`` and ``update_extra``."""
 
     name = "online"
 
@@ -164,9 +164,19 @@ class OnlineTrainer:
         self.config = config
 
     # ----- hooks -------------------------------------------------------------------------
-    def score(self, episodes: list, iteration: int) -> tuple[list[dict], dict[str, float]]:
-        """Training samples (``step_sample``) of an iteration's episodes, and metrics."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def iteration(self, it: int, group) -> dict[str, Any]:
+        """One iteration (``group``: what ``make_group`` made); returns its metrics, with
+        ``success`` (the progress bar's and ``target_success``'s measure)."""
+
+    def make_group(self):
+        """The envs the iterations step (``None``: the trainer needs none)."""
+        return None
+
+    @property
+    def uses_reference(self) -> bool:
+        """Whether the starting model is kept as a frozen reference (the KL term needs it)."""
+        return bool(self.config.kl_coef)
 
     def setup_extra(self, resume_from: Path | None) -> None:
         """Load the subclass's own models (from ``resume_from`` when resuming)."""
@@ -198,7 +208,7 @@ class OnlineTrainer:
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(path)
         self.model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(self.device)
         self.ref = None
-        if c.kl_coef:
+        if self.uses_reference:
             self.ref = transformers.AutoModelForCausalLM.from_pretrained(c.model, dtype=torch.float32)
             self.ref = self.ref.to(self.device).eval()
         self.policy = Policy(self.model, self.tokenizer)
@@ -211,54 +221,6 @@ class OnlineTrainer:
             self.start = load_checkpoint(resume_from, self.optimizer)["step"]
         self.logger.truncate_after(self.start)  # a fresh run in a used folder starts a fresh log
         return resume_from
-
-    def make_group(self):
-        from agent_gym.core.groups import make_group
-
-        c = self.config
-        kwargs = json.loads(c.env_kwargs)
-        kwargs["split"] = c.split
-        return make_group(c.env, c.tasks_per_iteration * c.group_size, backend=c.env_backend, **kwargs)
-
-    def draw_tasks(self, iteration: int, num_tasks: int) -> list[int]:
-        """The iteration's tasks: consecutive slices of epoch-wise shuffles of the split (every
-        task once per epoch, as a data loader without replacement), a function of the seed and
-        the iteration only, so a resumed run draws the same tasks."""
-        n = self.config.tasks_per_iteration
-        start = iteration * n
-        out = []
-        for pos in range(start, start + n):
-            epoch, k = divmod(pos, num_tasks)
-            order = list(range(num_tasks))
-            random.Random(self.config.seed * 1_000_003 + epoch).shuffle(order)
-            out.append(order[k])
-        return out
-
-    def iteration(self, it: int, group) -> tuple[dict[str, Any], int]:
-        """One iteration: roll out, score, update; returns its metrics and sample count."""
-        from trainers.core.generation import HFGenerator
-        from trainers.core.rollout import rollout
-
-        c = self.config
-        task_ids = self.draw_tasks(it, group.num_tasks)
-        generator = HFGenerator(self.policy, max_new_tokens=c.max_new_tokens, temperature=c.temperature,
-                                seed=c.seed * 7919 + it)
-        t0 = time.time()
-        self.model.eval()
-        episodes = rollout(group, generator, task_ids, group_size=c.group_size, fmt=c.fmt, history=c.history,
-                           seed=c.seed + it)
-        rollout_s = time.time() - t0
-        samples, score_stats = self.score(episodes, it)
-        rng = random.Random(c.seed * 1_000_033 + it)
-        stats = {**score_stats, **self.update(samples, rng), **self.update_extra(samples, rng)}
-        n_tokens = sum(len(s.response_ids) for e in episodes for s in e.steps)
-        metrics = {"success": sum(e.won for e in episodes) / len(episodes),
-                   "reward": sum(e.total_reward for e in episodes) / len(episodes),
-                   "steps": sum(len(e.steps) for e in episodes) / len(episodes),
-                   "invalid": _invalid_rate(episodes), "samples": len(samples),
-                   "rollout_s": round(rollout_s, 3),
-                   "rollout_tokens_per_s": round(n_tokens / max(rollout_s, 1e-9), 1), **stats}
-        return metrics, len(samples)
 
     def train(self) -> dict[str, Any]:
         from tqdm.auto import tqdm
@@ -274,7 +236,7 @@ class OnlineTrainer:
             for it in range(self.start, c.iterations):
                 self._iteration = it
                 t0 = time.time()
-                metrics, _ = self.iteration(it, group)
+                metrics = self.iteration(it, group)
                 metrics["iteration_s"] = round(time.time() - t0, 3)
                 self.logger.log(it + 1, metrics)
                 history.append(metrics)
@@ -366,6 +328,64 @@ class OnlineTrainer:
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
         return {k: v / max(1, count) for k, v in sums.items()}
+
+
+
+class RolloutTrainer(OnlineTrainer):
+    """Online RL from the envs: each iteration rolls out groups of trajectories and gives every
+    step an advantage (``score``: GiGPO, GRPO, RLOO, PPO's GAE)."""
+
+    @abc.abstractmethod
+    def score(self, episodes: list, iteration: int) -> tuple[list[dict], dict[str, float]]:
+        """Training samples (``step_sample``) of an iteration's episodes, and metrics."""
+
+    def make_group(self):
+        from agent_gym.core.groups import make_group
+
+        c = self.config
+        kwargs = json.loads(c.env_kwargs)
+        kwargs["split"] = c.split
+        return make_group(c.env, c.tasks_per_iteration * c.group_size, backend=c.env_backend, **kwargs)
+
+    def draw_tasks(self, iteration: int, num_tasks: int) -> list[int]:
+        """The iteration's tasks: consecutive slices of epoch-wise shuffles of the split (every
+        task once per epoch, as a data loader without replacement), a function of the seed and
+        the iteration only, so a resumed run draws the same tasks."""
+        n = self.config.tasks_per_iteration
+        start = iteration * n
+        out = []
+        for pos in range(start, start + n):
+            epoch, k = divmod(pos, num_tasks)
+            order = list(range(num_tasks))
+            random.Random(self.config.seed * 1_000_003 + epoch).shuffle(order)
+            out.append(order[k])
+        return out
+
+    def iteration(self, it: int, group) -> dict[str, Any]:
+        """Roll out, score, update."""
+        from trainers.core.generation import HFGenerator
+        from trainers.core.rollout import rollout
+
+        c = self.config
+        task_ids = self.draw_tasks(it, group.num_tasks)
+        generator = HFGenerator(self.policy, max_new_tokens=c.max_new_tokens, temperature=c.temperature,
+                                seed=c.seed * 7919 + it)
+        t0 = time.time()
+        self.model.eval()
+        episodes = rollout(group, generator, task_ids, group_size=c.group_size, fmt=c.fmt, history=c.history,
+                           seed=c.seed + it)
+        rollout_s = time.time() - t0
+        samples, score_stats = self.score(episodes, it)
+        rng = random.Random(c.seed * 1_000_033 + it)
+        stats = {**score_stats, **self.update(samples, rng), **self.update_extra(samples, rng)}
+        n_tokens = sum(len(s.response_ids) for e in episodes for s in e.steps)
+        metrics = {"success": sum(e.won for e in episodes) / len(episodes),
+                   "reward": sum(e.total_reward for e in episodes) / len(episodes),
+                   "steps": sum(len(e.steps) for e in episodes) / len(episodes),
+                   "invalid": _invalid_rate(episodes), "samples": len(samples),
+                   "rollout_s": round(rollout_s, 3),
+                   "rollout_tokens_per_s": round(n_tokens / max(rollout_s, 1e-9), 1), **stats}
+        return metrics
 
 
 def _invalid_rate(episodes) -> float:
