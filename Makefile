@@ -7,6 +7,9 @@ TORCH_SPEC ?= torch==2.13.0
 PYSERINI_SPEC ?= pyserini==1.6.0
 export HF_HUB_OFFLINE := 1
 export OMP_NUM_THREADS ?= 1
+# let Python and pytest cache compiled modules (some images set PYTHONDONTWRITEBYTECODE=1):
+# without the cache every test worker and subprocess compiles the package and the tests again
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install demo test browser bench site-bench leaderboard clean-cache
 

@@ -75,7 +75,7 @@ def _build_sft(folder: Path) -> dict:
                                      **COMMON))
     weak = Path(result["final_dir"]).parent / "checkpoints" / f"step-{WEAK_STEP:08d}"
     return {"demos": demos, "tiny": str(tiny), "sft": result, "weak": str(weak),
-            "weak_success": success(weak, "train"), "tiny_success": success(tiny)}
+            "weak_success": success(weak, "train")}
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -69,11 +70,17 @@ def test_shuffle_is_the_originals():
 
 
 def test_goal_texts_are_seeded(sample_dir, tmp_path):
-    a = Catalog.from_folder(sample_dir, cache_dir=tmp_path / "a", progress=False)
-    b = Catalog.from_folder(sample_dir, cache_dir=tmp_path / "b", progress=False)
+    # three builds of the sample's first 150 products (the goal texts do not depend on the rest)
+    folder = tmp_path / "sample-150"
+    folder.mkdir()
+    items = json.loads((sample_dir / "items_shuffle_1000.json").read_text())[:150]
+    (folder / "items_shuffle_150.json").write_text(json.dumps(items))
+    shutil.copy(sample_dir / "items_ins_v2_1000.json", folder)
+    a = Catalog.from_folder(folder, cache_dir=tmp_path / "a", progress=False)
+    b = Catalog.from_folder(folder, cache_dir=tmp_path / "b", progress=False)
     ga = [g["instruction_text"] for g in a.goals("synthetic", "test")]
-    assert ga == [g["instruction_text"] for g in b.goals("synthetic", "test")]
-    c = Catalog.from_folder(sample_dir, seed=1, cache_dir=tmp_path / "c", progress=False)
+    assert ga and ga == [g["instruction_text"] for g in b.goals("synthetic", "test")]
+    c = Catalog.from_folder(folder, seed=1, cache_dir=tmp_path / "c", progress=False)
     assert ga != [g["instruction_text"] for g in c.goals("synthetic", "test")]
 
 

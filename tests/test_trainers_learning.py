@@ -24,7 +24,6 @@ from keydoor_training import COMMON, HISTORY, demos, keydoor_run, same_weights, 
 from trainers import nat, rft  # noqa: E402
 
 def test_sft_on_expert_demos_reaches_90_percent(keydoor_run):
-    assert keydoor_run["tiny_success"] == 0.0  # a random model
     result = keydoor_run["sft"]
     rate = success(result["final_dir"])  # all 48 tasks, 12 of them never trained on
     print(f"SFT: success {rate:.1%} after {result['step']} steps, loss {result['epoch_loss']:.4f}")
@@ -37,6 +36,7 @@ def test_weak_start_leaves_room_to_improve(weak):
     assert 0.05 <= start <= 0.85
 
 
+@pytest.mark.long(seconds=30)
 def test_rft_improves_success(weak, demos, tmp_path):
     start_dir, start = weak
     result = rft.train(rft.RFTConfig(model=str(start_dir), demos=str(demos), output_dir=str(tmp_path / "rft"), k=4,
@@ -48,6 +48,7 @@ def test_rft_improves_success(weak, demos, tmp_path):
     assert it["kept"] > 0 and after > start
 
 
+@pytest.mark.long(seconds=30)
 def test_nat_improves_success(weak, demos, tmp_path):
     start_dir, start = weak
     config = nat.NATConfig(model=str(start_dir), demos=str(demos), output_dir=str(tmp_path / "nat"), k=1,
@@ -61,6 +62,7 @@ def test_nat_improves_success(weak, demos, tmp_path):
     assert after > start
 
 
+@pytest.mark.long(seconds=15)
 def test_rft_and_nat_from_the_command_line_resume(weak, demos, tmp_path):
     start_dir, _ = weak
     common = ["--model", str(start_dir), "--demos", str(demos), "--max-tasks", "4", "--k", "2", "--epochs", "1",

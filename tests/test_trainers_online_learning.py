@@ -23,6 +23,7 @@ def test_the_start_is_near_chance(crossroads_start):
 
 
 @pytest.mark.parametrize("omega,lr,cap", [(0.0, 3e-3, 25), (1.0, 1.5e-3, 30)], ids=["grpo", "gigpo"])
+@pytest.mark.long(seconds=35)
 def test_group_relative_rl_learns(crossroads_start, tmp_path, omega, lr, cap):
     result = gigpo.train(gigpo.GiGPOConfig(model=crossroads_start["start"], output_dir=str(tmp_path), omega=omega, lr=lr,
                                            iterations=cap, tasks_per_iteration=8, group_size=8, target_success=0.9,

@@ -9,46 +9,39 @@ DPO runs from the command line, DPO and ETO resume to identical weights.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from keydoor_training import (COMMON, ENV, HISTORY, demos, keydoor_run, same_weights,  # noqa: E402,F401
-                              success, weak)
+from keydoor_training import COMMON, ENV, HISTORY, demos, keydoor_run, same_weights, weak  # noqa: E402,F401
 from trainers import dpo, eto, spin  # noqa: E402
 from trainers.core.policy import Policy  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def policy_episodes(weak, tmp_path_factory):
-    """The weak model's own episodes on the training tasks, recorded as trajectory records."""
+    """The weak model's own episodes on 16 of the training tasks, recorded as trajectory records."""
     from agent_gym.core.trajectory import write_trajectories
     from trainers.core.rollout import collect, episode_to_trajectory
 
-    episodes = collect(Policy.load(weak[0], device="cpu"), ENV, list(range(36)), k=1, temperature=1.0,
+    episodes = collect(Policy.load(weak[0], device="cpu"), ENV, list(range(16)), k=1, temperature=1.0,
                        max_new_tokens=32, history=HISTORY, seed=0)
     path = tmp_path_factory.mktemp("policy") / "policy.jsonl"
     write_trajectories(path, [episode_to_trajectory(e, env_id=ENV, split="train") for e in episodes])
     return path
 
 
-def test_dpo_from_the_command_line_raises_the_margin_and_resumes(weak, demos, policy_episodes, tmp_path):
+@pytest.mark.long(seconds=30)
+def test_dpo_from_the_command_line_raises_the_margin_and_resumes(weak, demos, policy_episodes, tmp_path, capsys):
     start_dir, _ = weak
     args = ["--model", str(start_dir), "--chosen", str(demos), "--rejected", str(policy_episodes), "--history",
             str(HISTORY), "--lr", "1e-3", "--batch-size", "8", "--grad-accum", "1", "--device", "cpu", "--no-progress",
             "--save-every", "0"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "trainers.dpo", *args, "--epochs", "1", "--output",
-                           str(tmp_path / "dpo")], capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    capsys.readouterr()
+    assert dpo.main([*args, "--epochs", "1", "--output", str(tmp_path / "dpo")]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])  # the command's last line: its result
     print(f"DPO: {result['pairs']} pairs, margin 0 -> {result['end_margin']:.3f}, last accuracy {result['accuracy']}")
     assert result["pairs"] > 0 and result["end_margin"] > 0.05 and result["final_dir"]
     assert (tmp_path / "dpo" / "metrics.jsonl").is_file() and (tmp_path / "dpo" / "reference_logps.json").is_file()
@@ -61,18 +54,19 @@ def test_dpo_from_the_command_line_raises_the_margin_and_resumes(weak, demos, po
     assert same_weights(tmp_path / "full" / "final", tmp_path / "part" / "final")
 
 
+@pytest.mark.long(seconds=22)
 def test_eto_raises_the_margin(weak, demos, tmp_path):
-    start_dir, start = weak
+    start_dir, _ = weak
     result = eto.train(eto.ETOConfig(model=str(start_dir), demos=str(demos), output_dir=str(tmp_path / "eto"),
                                      rounds=1, epochs=1, lr=3e-4, batch_size=8, grad_accum=1, max_new_tokens=32,
-                                     **COMMON))
+                                     max_tasks=16, **COMMON))
     r = result["rounds"][0]
-    after = success(result["final_dir"], "train")
-    print(f"ETO: success {start:.1%} -> {after:.1%}; {r['pairs']} pairs, margin 0 -> {r['end_margin']:.3f}")
+    print(f"ETO: {r['pairs']} pairs, margin 0 -> {r['end_margin']:.3f}")
     assert r["pairs"] > 0 and r["end_margin"] > 0.05
 
 
-def test_eto_resumes_between_rounds_and_spin_runs_from_the_command_line(weak, demos, tmp_path):
+@pytest.mark.long(seconds=15)
+def test_eto_resumes_between_rounds(weak, demos, tmp_path):
     start_dir, _ = weak
     args = ["--model", str(start_dir), "--demos", str(demos), "--max-tasks", "4", "--rounds", "2", "--epochs", "1",
             "--lr", "1e-3", "--batch-size", "4", "--grad-accum", "1", "--max-new-tokens", "32", "--history",
@@ -83,22 +77,22 @@ def test_eto_resumes_between_rounds_and_spin_runs_from_the_command_line(weak, de
     assert not (part / "final").exists() and (part / "round-0" / "round.json").is_file()
     assert eto.main([*args, "--output", str(part), "--resume"]) == 0
     assert same_weights(full / "final", part / "final")
-    # SPIN runs the same loop (trainers.eto.run_rounds) with its own pairs
-    assert spin.main([*args, "--rounds", "1", "--output", str(tmp_path / "spin")]) == 0
-    assert (tmp_path / "spin" / "final" / "model.safetensors").is_file()
 
 
-def test_spin_raises_the_margin(weak, demos, tmp_path):
-    start_dir, start = weak
-    result = spin.train(spin.SPINConfig(model=str(start_dir), demos=str(demos), output_dir=str(tmp_path / "spin"),
-                                        rounds=1, epochs=1, lr=1e-3, batch_size=8, grad_accum=1, max_new_tokens=32,
-                                        **COMMON))
+@pytest.mark.long(seconds=12)
+def test_spin_from_the_command_line_raises_the_margin(weak, demos, tmp_path, capsys):
+    # SPIN runs ETO's loop (trainers.eto.run_rounds) with its own pairs
+    start_dir, _ = weak
+    capsys.readouterr()
+    assert spin.main(["--model", str(start_dir), "--demos", str(demos), "--max-tasks", "16", "--rounds", "1",
+                      "--epochs", "1", "--lr", "1e-3", "--batch-size", "8", "--grad-accum", "1", "--max-new-tokens",
+                      "32", "--history", str(HISTORY), "--device", "cpu", "--no-progress",
+                      "--output", str(tmp_path / "spin")]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     r = result["rounds"][0]
-    after = success(result["final_dir"], "train")
-    print(f"SPIN: success {start:.1%} -> {after:.1%}; {r['pairs']} pairs, margin 0 -> {r['end_margin']:.3f}")
+    print(f"SPIN: {r['pairs']} pairs, margin 0 -> {r['end_margin']:.3f}")
     assert r["pairs"] > 0 and r["end_margin"] > 0.05
-
-
+    assert (tmp_path / "spin" / "final" / "model.safetensors").is_file()
 
 
 def test_two_pass_backward_equals_the_direct_gradient(tmp_path):

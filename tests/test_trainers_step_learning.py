@@ -18,7 +18,7 @@ def _curve(folder, key="success"):
     return [json.loads(line)[key] for line in (folder / "metrics.jsonl").read_text().splitlines()]
 
 
-@pytest.mark.long
+@pytest.mark.long(seconds=85)
 def test_ppo_with_a_critic_learns(crossroads_start, tmp_path):
     # 8 tasks x 8 trajectories an iteration, as GRPO's check; advantages not whitened (whitening a
     # batch with 5% successes blows up the few positive advantages: at this lr the policy collapses)
@@ -34,6 +34,7 @@ def test_ppo_with_a_critic_learns(crossroads_start, tmp_path):
 # the inverse variant's check takes about 75 s on one core: kept out of make test's 5 minutes
 # (run it with `pytest -m slow tests/test_trainers_step_learning.py`)
 @pytest.mark.parametrize("variant,cap", [("implicit", 20), pytest.param("inverse", 30, marks=pytest.mark.slow)])
+@pytest.mark.long(seconds=10)
 def test_stepagent_learns(crossroads_start, tmp_path, variant, cap):
     rl = {k: v for k, v in RL.items() if k != "kl_coef"}
     result = stepagent.train(stepagent.StepAgentConfig(
