@@ -107,7 +107,7 @@ class SlowAgent(CoinAgent):
     name = "slow"
 
     def act(self, observation, info):
-        time.sleep(0.05)
+        time.sleep(0.02)  # slow enough for the kill to land mid-run (the test polls every 0.2 s)
         return super().act(observation, info)
 
 

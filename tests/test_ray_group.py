@@ -117,7 +117,7 @@ def test_make_group_backends_and_dead_actor(ray_instance):
 def test_webshop_ray_group(ray_instance, small_catalog):
     kwargs = {"catalog": small_catalog, "split": "test", "max_steps": 3}
     with EnvGroup.make("agent_gym/WebShop-v0", 4, **kwargs) as local, \
-            RayEnvGroup.make("agent_gym/WebShop-v0", 4, envs_per_actor=2, **kwargs) as remote:
+            RayEnvGroup.make("agent_gym/WebShop-v0", 4, envs_per_actor=4, **kwargs) as remote:  # one actor, one JVM
         a, b = local.reset([1, 6], group_size=2, seed=0), remote.reset([1, 6], group_size=2, seed=0)
         assert a == b
         actions = [f"search[{i['instruction']}]" for i in a[1]]

@@ -207,7 +207,7 @@ ARGS = st.text(min_size=0, max_size=60) | st.sampled_from(
     ["buy now", "< prev", "next >", "back to search", "description", "b0", '"', "\\", "*", "AND", "((", "a" * 3000])
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(ACTION_WORDS, ARGS, st.booleans()), min_size=1, max_size=6))
 def test_no_action_string_crashes(env, script):
     env.reset(options={"task_id": 5})
