@@ -22,56 +22,15 @@ def _seconds(item) -> float:
     return 0.0 if mark is None else float(mark.kwargs.get("seconds", 30))
 
 
-def _shared_model(item) -> str | None:
-    return next((f for f in SHARED_MODELS if f in getattr(item, "fixturenames", ())), None)
-
-
 @pytest.hookimpl(trylast=True)  # after `-m` deselection: the shares are of what runs
 def pytest_collection_modifyitems(config, items):
-    """Order the suite for ``-n N --dist worksteal``, which first hands worker i the i-th of N
-    contiguous shares of the list and later moves tests from the tail of a busy worker's queue
-    to an idle one. The ``long``-marked tests open the shares, grouped by the shared model they
-    start from and the groups spread by their ``seconds`` (each worker builds a different
-    model instead of waiting for the other's), longest first; the short tests close them, so
-    what gets moved at the end is short. Without workers: the long tests first."""
+    """The long checks first, spread over the pytest-xdist workers (``tests/scheduling.py``)."""
+    from scheduling import order_for_workers
+
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    long = sorted((i for i in items if _seconds(i)), key=_seconds, reverse=True)  # stable
-    short = [i for i in items if not _seconds(i)]
-    if workers < 2 or not long:
-        items[:] = long + short
-        return
-    groups: dict[str | None, list] = {}
-    for item in long:
-        groups.setdefault(_shared_model(item), []).append(item)
-    lanes: list[list] = [[] for _ in range(workers)]
-    for group in sorted(groups.values(), key=lambda g: sum(map(_seconds, g)), reverse=True):
-        min(lanes, key=lambda lane: sum(map(_seconds, lane))).extend(group)
-    modules: list[list] = []  # the short tests by module, in file order
-    for item in short:
-        if not modules or modules[-1][0].path != item.path:
-            modules.append([])
-        modules[-1].append(item)
-    ordered, left = [], len(items)
-    for i, lane in enumerate(lanes):
-        share = left // (workers - i)  # the size of worker i's first share (xdist's worksteal)
-        ordered += lane + _whole_modules(modules, share - len(lane))
-        left -= share
-    items[:] = ordered + [item for module in modules for item in module]
-
-
-def _whole_modules(modules: list[list], size: int) -> list:
-    """``size`` tests taken from ``modules`` (removed there), whole modules where they fit, so
-    that a module's fixtures (a JVM, a search index) are set up by one worker only."""
-    taken: list = []
-    for module in list(modules):
-        if len(taken) + len(module) <= size:
-            taken += module
-            modules.remove(module)
-    if len(taken) < size and modules:  # nothing fits exactly: split the first module left
-        cut = size - len(taken)
-        taken += modules[0][:cut]
-        modules[0] = modules[0][cut:]
-    return taken
+    items[:] = order_for_workers(
+        items, workers, _seconds, module=lambda item: item.path,
+        group=lambda item: next((f for f in SHARED_MODELS if f in getattr(item, "fixturenames", ())), None))
 
 
 def need_sample():
