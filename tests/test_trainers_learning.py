@@ -62,7 +62,7 @@ def test_nat_improves_success(weak, demos, tmp_path):
     assert after > start
 
 
-@pytest.mark.long(seconds=15)
+@pytest.mark.long(seconds=11)
 def test_rft_and_nat_from_the_command_line_resume(weak, demos, tmp_path):
     start_dir, _ = weak
     common = ["--model", str(start_dir), "--demos", str(demos), "--max-tasks", "4", "--k", "2", "--epochs", "1",

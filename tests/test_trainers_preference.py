@@ -3,7 +3,8 @@
 Started from the weak SFT checkpoint of ``keydoor_training``, each must raise the
 chosen-vs-rejected margin (a sign error lowers it; scoring observation tokens or a prompt
 built unlike the rollouts' shows in the resumed-equals-uninterrupted and margin checks);
-DPO runs from the command line, DPO and ETO resume to identical weights.
+DPO and SPIN run from their command lines (``main(argv)``), DPO and ETO resume to identical
+weights.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def policy_episodes(weak, tmp_path_factory):
     return path
 
 
-@pytest.mark.long(seconds=30)
+@pytest.mark.long(seconds=18)
 def test_dpo_from_the_command_line_raises_the_margin_and_resumes(weak, demos, policy_episodes, tmp_path, capsys):
     start_dir, _ = weak
     args = ["--model", str(start_dir), "--chosen", str(demos), "--rejected", str(policy_episodes), "--history",
@@ -54,7 +55,7 @@ def test_dpo_from_the_command_line_raises_the_margin_and_resumes(weak, demos, po
     assert same_weights(tmp_path / "full" / "final", tmp_path / "part" / "final")
 
 
-@pytest.mark.long(seconds=22)
+@pytest.mark.long(seconds=10)
 def test_eto_raises_the_margin(weak, demos, tmp_path):
     start_dir, _ = weak
     result = eto.train(eto.ETOConfig(model=str(start_dir), demos=str(demos), output_dir=str(tmp_path / "eto"),
@@ -65,7 +66,7 @@ def test_eto_raises_the_margin(weak, demos, tmp_path):
     assert r["pairs"] > 0 and r["end_margin"] > 0.05
 
 
-@pytest.mark.long(seconds=15)
+@pytest.mark.long(seconds=18)
 def test_eto_resumes_between_rounds(weak, demos, tmp_path):
     start_dir, _ = weak
     args = ["--model", str(start_dir), "--demos", str(demos), "--max-tasks", "4", "--rounds", "2", "--epochs", "1",
@@ -79,7 +80,7 @@ def test_eto_resumes_between_rounds(weak, demos, tmp_path):
     assert same_weights(full / "final", part / "final")
 
 
-@pytest.mark.long(seconds=12)
+@pytest.mark.long(seconds=13)
 def test_spin_from_the_command_line_raises_the_margin(weak, demos, tmp_path, capsys):
     # SPIN runs ETO's loop (trainers.eto.run_rounds) with its own pairs
     start_dir, _ = weak
