@@ -376,10 +376,7 @@ def pair_margin(model, encoded: Sequence[dict], ref: Sequence[Sequence[float]], 
 # Command line
 # ---------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    config = cli.config_from_args(DPOConfig, argv, prog="python -m trainers.dpo",
-                                  description=__doc__.split("\n")[0], aliases={"output_dir": ["--output"]})
-    print(json.dumps(train(config)))
-    return 0
+    return cli.run(DPOConfig, train, argv, "trainers.dpo", __doc__)
 
 
 if __name__ == "__main__":

@@ -185,10 +185,7 @@ def train(config: ETOConfig) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = cli.config_from_args(ETOConfig, argv, prog="python -m trainers.eto",
-                                  description=__doc__.split("\n")[0], aliases={"output_dir": ["--output"]})
-    print(json.dumps(train(config)))
-    return 0
+    return cli.run(ETOConfig, train, argv, "trainers.eto", __doc__)
 
 
 if __name__ == "__main__":

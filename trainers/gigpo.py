@@ -83,12 +83,7 @@ def train(config: GiGPOConfig) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import json
-
-    config = cli.config_from_args(GiGPOConfig, argv, prog="python -m trainers.gigpo",
-                                  description=__doc__.split("\n")[0], aliases={"output_dir": ["--output"]})
-    print(json.dumps(train(config)))
-    return 0
+    return cli.run(GiGPOConfig, train, argv, "trainers.gigpo", __doc__)
 
 
 if __name__ == "__main__":

@@ -96,10 +96,7 @@ def train(config: NATConfig) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = cli.config_from_args(NATConfig, argv, prog="python -m trainers.nat",
-                                  description=__doc__.split("\n")[0], aliases={"output_dir": ["--output"]})
-    print(json.dumps(train(config)))
-    return 0
+    return cli.run(NATConfig, train, argv, "trainers.nat", __doc__)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ learning rates near 1e-3.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,10 +143,7 @@ def train(config: PPOConfig) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = cli.config_from_args(PPOConfig, argv, prog="python -m trainers.ppo",
-                                  description=__doc__.split("\n")[0], aliases={"output_dir": ["--output"]})
-    print(json.dumps(train(config)))
-    return 0
+    return cli.run(PPOConfig, train, argv, "trainers.ppo", __doc__)
 
 
 if __name__ == "__main__":

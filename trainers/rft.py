@@ -125,10 +125,7 @@ def train(config: RFTConfig) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = cli.config_from_args(RFTConfig, argv, prog="python -m trainers.rft",
-                                  description=__doc__.split("\n")[0], aliases={"output_dir": ["--output"]})
-    print(json.dumps(train(config)))
-    return 0
+    return cli.run(RFTConfig, train, argv, "trainers.rft", __doc__)
 
 
 if __name__ == "__main__":

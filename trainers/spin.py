@@ -19,7 +19,6 @@ for 7B models, tiny test models need ~1e-3.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -61,10 +60,7 @@ def train(config: SPINConfig) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = cli.config_from_args(SPINConfig, argv, prog="python -m trainers.spin",
-                                  description=__doc__.split("\n")[0], aliases={"output_dir": ["--output"]})
-    print(json.dumps(train(config)))
-    return 0
+    return cli.run(SPINConfig, train, argv, "trainers.spin", __doc__)
 
 
 if __name__ == "__main__":

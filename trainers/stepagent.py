@@ -31,7 +31,6 @@ Defaults: DPO's beta 0.1; the PPO settings of the other online trainers.
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 from dataclasses import dataclass
@@ -89,13 +88,14 @@ class StepAgentTrainer(OnlineTrainer):
         records = [r for r in read_trajectories(c.demos) if r.won]
         if not records:
             raise ValueError(f"no won trajectories in {c.demos}")
-        self.states = []  # (messages, expert reply ids, expert action)
+        self.states = []  # (messages, expert reply ids, expert action, available actions)
         for r in records:
             traj = trajectory_to_samples(r, fmt=c.fmt, history=c.history, thoughts=c.thoughts)
-            for sample, step in zip(traj.steps, r.steps):
+            before = [r.initial_info] + [step.info for step in r.steps[:-1]]  # the info each action saw
+            for sample, step, info in zip(traj.steps, r.steps, before):
                 enc = encode_step(self.policy, sample)
                 reply = [t for t, m in zip(enc["input_ids"], enc["labels_mask"]) if m]
-                self.states.append((sample.messages, reply, step.action))
+                self.states.append((sample.messages, reply, step.action, info.get("available_actions") or None))
         self.disc = None
         if c.variant == "inverse":
             import transformers
@@ -131,10 +131,9 @@ class StepAgentTrainer(OnlineTrainer):
         generator = HFGenerator(self.policy, max_new_tokens=c.max_new_tokens, temperature=c.temperature,
                                 seed=c.seed * 7919 + iteration)
         self.model.eval()
-        outs = generator.generate([m for m, _, _ in picked])
+        outs = generator.generate([state[0] for state in picked])
         samples, agree = [], 0
-        for (messages, expert_reply, expert_action), out in zip(picked, outs):
-            available = _available(messages)
+        for (_, expert_reply, expert_action, available), out in zip(picked, outs):
             _, action = parse_response(out.text, available, c.fmt)
             same = action is not None and action == expert_action
             agree += same
@@ -248,24 +247,12 @@ def _sample(prompt_ids: list[int], reply_ids: list[int], old_logp: list[float] |
             "old_logp": list(old_logp or [])}
 
 
-def _available(messages: list[dict]) -> list[str] | None:
-    """The available actions listed in the step's request (``- action`` lines)."""
-    text = messages[-1]["content"]
-    if "Available actions:" not in text:
-        return None
-    block = text.split("Available actions:", 1)[1].split("\n\n", 1)[0]
-    return [line[2:].strip() for line in block.splitlines() if line.startswith("- ")] or None
-
-
 def train(config: StepAgentConfig) -> dict:
     return StepAgentTrainer(config).train()
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = cli.config_from_args(StepAgentConfig, argv, prog="python -m trainers.stepagent",
-                                  description=__doc__.split("\n")[0], aliases={"output_dir": ["--output"]})
-    print(json.dumps(train(config)))
-    return 0
+    return cli.run(StepAgentConfig, train, argv, "trainers.stepagent", __doc__)
 
 
 if __name__ == "__main__":

@@ -18,15 +18,62 @@ from typing import Any
 import gymnasium as gym
 
 
-class EnvGroup:
-    def __init__(self, env_fn: Callable[[], gym.Env], n_envs: int):
+class GroupState:
+    """What ``EnvGroup`` and ``RayEnvGroup`` share, whatever runs their envs: each env's last
+    observation and info, ``done`` flag and task, the checks of ``reset``'s and ``step``'s
+    arguments and the lists they return."""
+
+    def _init_state(self, n_envs: int) -> None:
         if n_envs < 1:
             raise ValueError("n_envs must be >= 1")
-        self.envs = [env_fn() for _ in range(n_envs)]
         self.done = [True] * n_envs
         self.task_ids: list[int | None] = [None] * n_envs
         self._obs: list[str] = [""] * n_envs
         self._info: list[dict[str, Any]] = [{} for _ in range(n_envs)]
+
+    def _reset_plan(self, task_ids: Sequence[int], group_size: int, seed: int | None):
+        """Env ``i``'s task (``task_ids[i // group_size]``) and seed (``seed + i``)."""
+        n = len(self.done)
+        if len(task_ids) * group_size != n:
+            raise ValueError(f"{len(task_ids)} tasks x {group_size} copies != {n} envs")
+        return [int(task_ids[i // group_size]) for i in range(n)], [None if seed is None else seed + i for i in range(n)]
+
+    def _record_reset(self, i: int, obs: str, info: dict, task: int) -> None:
+        self._obs[i], self._info[i], self.done[i], self.task_ids[i] = obs, info, False, task
+
+    def _reset_result(self):
+        return list(self._obs), [dict(i) for i in self._info]
+
+    def _begin_step(self, actions: Sequence[Any]) -> None:
+        n = len(self.done)
+        if len(actions) != n:
+            raise ValueError(f"{len(actions)} actions for {n} envs")
+        self._rewards, self._terminated, self._truncated = [0.0] * n, [False] * n, [False] * n
+
+    def _record_step(self, i: int, result: tuple) -> None:
+        obs, reward, term, trunc, info = result
+        self._obs[i], self._info[i] = obs, info
+        self._rewards[i], self._terminated[i], self._truncated[i] = float(reward), bool(term), bool(trunc)
+        self.done[i] = bool(term or trunc)
+
+    def _step_result(self):
+        return list(self._obs), self._rewards, self._terminated, self._truncated, [dict(i) for i in self._info]
+
+    @property
+    def all_done(self) -> bool:
+        return all(self.done)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class EnvGroup(GroupState):
+    def __init__(self, env_fn: Callable[[], gym.Env], n_envs: int):
+        self._init_state(n_envs)
+        self.envs = [env_fn() for _ in range(n_envs)]
 
     @classmethod
     def make(cls, env_id: str, n_envs: int, **kwargs) -> "EnvGroup":
@@ -42,33 +89,19 @@ class EnvGroup:
 
     def reset(self, task_ids: Sequence[int], group_size: int = 1, seed: int | None = None):
         """Env ``i`` starts task ``task_ids[i // group_size]``; returns observations and infos."""
-        if len(task_ids) * group_size != len(self.envs):
-            raise ValueError(f"{len(task_ids)} tasks x {group_size} copies != {len(self.envs)} envs")
+        tasks, seeds = self._reset_plan(task_ids, group_size, seed)
         for i, env in enumerate(self.envs):
-            task = int(task_ids[i // group_size])
-            obs, info = env.reset(seed=None if seed is None else seed + i, options={"task_id": task})
-            self._obs[i], self._info[i], self.done[i], self.task_ids[i] = obs, info, False, task
-        return list(self._obs), [dict(i) for i in self._info]
+            obs, info = env.reset(seed=seeds[i], options={"task_id": tasks[i]})
+            self._record_reset(i, obs, info, tasks[i])
+        return self._reset_result()
 
     def step(self, actions: Sequence[Any]):
         """Step every unfinished env with its action; returns lists like ``env.step``."""
-        if len(actions) != len(self.envs):
-            raise ValueError(f"{len(actions)} actions for {len(self.envs)} envs")
-        rewards = [0.0] * len(self.envs)
-        terminated = [False] * len(self.envs)
-        truncated = [False] * len(self.envs)
+        self._begin_step(actions)
         for i, (env, action) in enumerate(zip(self.envs, actions)):
-            if self.done[i]:
-                continue
-            obs, reward, term, trunc, info = env.step(action)
-            self._obs[i], self._info[i] = obs, info
-            rewards[i], terminated[i], truncated[i] = float(reward), bool(term), bool(trunc)
-            self.done[i] = bool(term or trunc)
-        return list(self._obs), rewards, terminated, truncated, [dict(i) for i in self._info]
-
-    @property
-    def all_done(self) -> bool:
-        return all(self.done)
+            if not self.done[i]:
+                self._record_step(i, env.step(action))
+        return self._step_result()
 
     @property
     def num_tasks(self) -> int:
@@ -85,12 +118,6 @@ class EnvGroup:
     def close(self) -> None:
         for env in self.envs:
             env.close()
-
-    def __enter__(self) -> "EnvGroup":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 BACKENDS = ("local", "ray")

@@ -25,7 +25,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from agent_gym.core.groups import EnvGroup
+from agent_gym.core.groups import EnvGroup, GroupState
 
 
 class EnvActorError(RuntimeError):
@@ -73,7 +73,7 @@ class _EnvWorker:
         self.group.close()
 
 
-class RayEnvGroup:
+class RayEnvGroup(GroupState):
     """``n_envs`` envs made by ``env_fn`` (or by ``make``) in Ray actors of ``envs_per_actor``
     envs each (default: about as many actors as the CPUs Ray reports); env ``i`` lives in
     actor ``i // envs_per_actor``. ``actor_options`` go to the actors' ``.options(...)``
@@ -82,8 +82,7 @@ class RayEnvGroup:
 
     def __init__(self, env_fn: Callable[[], gym.Env] | None, n_envs: int, envs_per_actor: int | None = None,
                  actor_options: dict | None = None, *, env_id: str | None = None, env_kwargs: dict | None = None):
-        if n_envs < 1:
-            raise ValueError("n_envs must be >= 1")
+        self._init_state(n_envs)
         if env_fn is None and env_id is None:
             raise ValueError("give env_fn or env_id")
         ray = _import_ray()
@@ -103,10 +102,6 @@ class RayEnvGroup:
             worker = worker.options(**actor_options)
         self.actors = [worker.remote(len(r), env_id=env_id, env_kwargs=env_kwargs, env_fn=env_fn)
                        for r in self.actor_envs]
-        self.done = [True] * n_envs
-        self.task_ids: list[int | None] = [None] * n_envs
-        self._obs: list[str] = [""] * n_envs
-        self._info: list[dict[str, Any]] = [{} for _ in range(n_envs)]
         self._num_tasks: int | None = None
         self._agent_prompt: tuple[str | None] | None = None
         try:
@@ -143,26 +138,19 @@ class RayEnvGroup:
     def reset(self, task_ids: Sequence[int], group_size: int = 1, seed: int | None = None):
         """Env ``i`` starts task ``task_ids[i // group_size]`` (seed ``seed + i``); returns
         observations and infos, as ``EnvGroup.reset``."""
-        if len(task_ids) * group_size != self.n_envs:
-            raise ValueError(f"{len(task_ids)} tasks x {group_size} copies != {self.n_envs} envs")
-        tasks = [int(task_ids[i // group_size]) for i in range(self.n_envs)]
-        seeds = [None if seed is None else seed + i for i in range(self.n_envs)]
+        tasks, seeds = self._reset_plan(task_ids, group_size, seed)
         refs = [a.reset.remote([tasks[i] for i in r], [seeds[i] for i in r])
                 for a, r in zip(self.actors, self.actor_envs)]
         replies = self._gather(refs, list(range(len(self.actors))))
         for r, reply in zip(self.actor_envs, replies):
             for i, (obs, info) in zip(r, reply):
-                self._obs[i], self._info[i], self.done[i], self.task_ids[i] = obs, info, False, tasks[i]
-        return list(self._obs), [dict(i) for i in self._info]
+                self._record_reset(i, obs, info, tasks[i])
+        return self._reset_result()
 
     def step(self, actions: Sequence[Any]):
         """Step every unfinished env with its action; returns lists like ``env.step``
         (finished envs: their last observation, reward 0), as ``EnvGroup.step``."""
-        if len(actions) != self.n_envs:
-            raise ValueError(f"{len(actions)} actions for {self.n_envs} envs")
-        rewards = [0.0] * self.n_envs
-        terminated = [False] * self.n_envs
-        truncated = [False] * self.n_envs
+        self._begin_step(actions)
         calls, refs = [], []
         for k, (actor, r) in enumerate(zip(self.actors, self.actor_envs)):
             active = [i for i in r if not self.done[i]]
@@ -171,15 +159,9 @@ class RayEnvGroup:
                 refs.append(actor.step.remote([(i - r[0], actions[i]) for i in active]))
         replies = self._gather(refs, [k for k, _ in calls])
         for (_, active), reply in zip(calls, replies):
-            for i, (obs, reward, term, trunc, info) in zip(active, reply):
-                self._obs[i], self._info[i] = obs, info
-                rewards[i], terminated[i], truncated[i] = float(reward), bool(term), bool(trunc)
-                self.done[i] = bool(term or trunc)
-        return list(self._obs), rewards, terminated, truncated, [dict(i) for i in self._info]
-
-    @property
-    def all_done(self) -> bool:
-        return all(self.done)
+            for i, result in zip(active, reply):
+                self._record_step(i, result)
+        return self._step_result()
 
     @property
     def num_tasks(self) -> int:
@@ -208,12 +190,6 @@ class RayEnvGroup:
         for actor in actors:
             with contextlib.suppress(Exception):
                 ray.kill(actor)
-
-    def __enter__(self) -> "RayEnvGroup":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _actor_died(ray, ref) -> bool:

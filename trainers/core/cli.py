@@ -46,6 +46,16 @@ def config_from_args(config_cls, argv: list[str] | None = None, prog: str = "", 
     return config_cls(**values)
 
 
+def run(config_cls, train, argv: list[str] | None, module: str, doc: str) -> int:
+    """A trainer's command line, ``python -m <module>``: a ``config_cls`` from ``argv`` (``--output``
+    for ``output_dir``; ``doc``'s first line as the description), then ``train(config)``, whose
+    result is printed as one JSON line (the last line of stdout)."""
+    config = config_from_args(config_cls, argv, prog=f"python -m {module}", description=doc.split("\n")[0],
+                              aliases={"output_dir": ["--output"]})
+    print(json.dumps(train(config)))
+    return 0
+
+
 def opt(default, help: str):
     """A config field with its command-line help."""
     return dataclasses.field(default=default, metadata={"help": help})
