@@ -11,7 +11,7 @@ export OMP_NUM_THREADS ?= 1
 # without the cache every test worker and subprocess compiles the package and the tests again
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install demo test browser bench site-bench leaderboard clean-cache
+.PHONY: install demo test test-slow browser bench site-bench leaderboard clean-cache
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,11 @@ demo: install
 
 test: install browser
 	$(BIN)/python -m pytest -q -x -n 2 --dist worksteal --durations=10
+
+# The slow suite: checks marked `slow` (multi-process trainer runs, integrations against real
+# third-party packages and servers, long learning checks). CI runs it after `make test`.
+test-slow: install browser
+	$(BIN)/python -m pytest -q -x -n 2 --dist worksteal --durations=15 -m slow
 
 # tests/test_browser.py drives the system Chromium; it skips itself when the browser is missing.
 # Installed with apt only as root where apt-get exists (~35 s); never fails the build.
