@@ -39,7 +39,7 @@ def main() -> None:
     rows.append(("generate the set (3,000 questions, 1,708 documents)", f"{time.perf_counter() - t0:.2f} s"))
     t0 = time.perf_counter()
     from agent_gym.qa.retrieval import index_dir_for
-    from agent_gym.webshop import lucene
+    from agent_gym.core import lucene
 
     docs = ((str(i), f"{d.title}. {d.text}") for i, d in enumerate(ds.documents))
     lucene.build_index(docs, index_dir_for(ds), threads=1, progress=False)

@@ -44,7 +44,7 @@ def _goal_kind(catalog) -> str:
 
 
 def measure_build(spec: str) -> dict:
-    from agent_gym.webshop.catalog import cache_root
+    from agent_gym.core.cache import cache_root
 
     existed = spec != "1k" and any((cache_root() / "catalogs").glob(f"synthetic-*-n{spec}-s0/catalog.sqlite"))
     t0 = time.perf_counter()

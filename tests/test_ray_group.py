@@ -9,7 +9,8 @@ import pytest
 ray = pytest.importorskip("ray")
 
 import agent_gym  # noqa: E402,F401
-from agent_gym.core.groups import EnvGroup, make_group  # noqa: E402
+from agent_gym.core.backends import make_group  # noqa: E402
+from agent_gym.core.groups import EnvGroup  # noqa: E402
 from agent_gym.core.ray_group import EnvActorError, RayEnvGroup  # noqa: E402
 
 KEYDOOR = "agent_gym/KeyDoor-v0"

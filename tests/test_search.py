@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agent_gym.webshop import lucene
+from agent_gym.core import lucene
 from agent_gym.webshop.product import Product, parse_options, search_document
-from agent_gym.webshop.search import SearchEngine
+from agent_gym.core.search import SearchEngine
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "webshop-1k"
 needs_sample = pytest.mark.skipif(

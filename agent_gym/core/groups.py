@@ -7,7 +7,8 @@ one factory (so WebShop envs share one catalog and one searcher), resets env ``i
 Finished envs are not stepped again: pass ``None`` (or anything) for them; their last
 observation is repeated with reward 0 and ``done`` set. Scaling beyond one process is a job
 for an existing engine: ``agent_gym.core.ray_group.RayEnvGroup`` has the same interface with
-its envs in Ray actors, and ``make_group(env_id, n, backend="local" | "ray")`` makes either.
+its envs in Ray actors, and ``agent_gym.core.backends.make_group(env_id, n, backend="local" | "ray")``
+makes either.
 """
 
 from __future__ import annotations
@@ -77,11 +78,8 @@ class EnvGroup(GroupState):
 
     @classmethod
     def make(cls, env_id: str, n_envs: int, **kwargs) -> "EnvGroup":
-        """``n_envs`` copies of ``gym.make(env_id, **kwargs)`` (one shared catalog for WebShop)."""
-        if "catalog" not in kwargs and env_id.startswith("agent_gym/WebShop"):
-            from agent_gym.webshop.env import resolve_catalog
-
-            kwargs["catalog"] = resolve_catalog(None)
+        """``n_envs`` copies of ``gym.make(env_id, **kwargs)`` (WebShop envs of one process
+        share their catalog and searcher by themselves)."""
         return cls(lambda: gym.make(env_id, **kwargs), n_envs)
 
     def __len__(self) -> int:
@@ -118,19 +116,3 @@ class EnvGroup(GroupState):
     def close(self) -> None:
         for env in self.envs:
             env.close()
-
-
-BACKENDS = ("local", "ray")
-
-
-def make_group(env_id: str, n_envs: int, backend: str = "local", **kwargs):
-    """``n_envs`` envs of ``env_id`` as an ``EnvGroup`` (``backend="local"``: one process) or a
-    ``RayEnvGroup`` (``backend="ray"``: Ray actors; its options ``envs_per_actor`` and
-    ``actor_options`` go with ``kwargs``). Other ``kwargs`` go to ``gym.make``."""
-    if backend == "local":
-        return EnvGroup.make(env_id, n_envs, **kwargs)
-    if backend == "ray":
-        from agent_gym.core.ray_group import RayEnvGroup
-
-        return RayEnvGroup.make(env_id, n_envs, **kwargs)
-    raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")

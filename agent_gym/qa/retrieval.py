@@ -4,8 +4,8 @@
 and otherwise listed similar titles. Here an exact title (up to case, spaces and
 underscores) is a dictionary lookup; everything else is ranked by BM25 (Anserini's
 ``SimpleSearcher``, k1=0.9, b=0.4, the English analyzer) over title + text of each
-document, through the same Lucene layer WebShop uses (:mod:`agent_gym.webshop.lucene`,
-:class:`agent_gym.webshop.search.SearchEngine`). The index is built once per corpus (a child
+document, through the same Lucene layer WebShop uses (:mod:`agent_gym.core.lucene`,
+:class:`agent_gym.core.search.SearchEngine`). The index is built once per corpus (a child
 ``java`` process), cached under ``$AGENT_GYM_CACHE/qa/<corpus digest>/index`` and shared by
 every env of the process; the JVM starts only when a search is not an exact title.
 """
@@ -16,6 +16,7 @@ import re
 import threading
 from pathlib import Path
 
+from agent_gym.core.cache import cache_root
 from agent_gym.qa.dataset import Document, QADataset
 
 _ENGINES: dict[str, object] = {}
@@ -24,8 +25,6 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def index_dir_for(dataset: QADataset) -> Path:
-    from agent_gym.webshop.catalog import cache_root
-
     name = _SAFE.sub("_", dataset.name)[:60]
     return cache_root() / "qa" / f"{name}-{dataset.digest()}" / "index"
 
@@ -60,14 +59,9 @@ class CorpusSearch:
 
 def build_engine(dataset: QADataset, progress: bool = False):
     """The corpus's ``SearchEngine``, building its index first when it is not cached."""
-    from agent_gym.webshop import lucene
-    from agent_gym.webshop.catalog import build_lock
-    from agent_gym.webshop.search import SearchEngine
+    from agent_gym.core.search import SearchEngine
 
-    index_dir = index_dir_for(dataset)
-    with build_lock(index_dir.parent):
-        if not index_dir.is_dir() or not any(index_dir.glob("segments_*")):
-            docs = ((str(i), f"{d.title}. {d.text}") for i, d in enumerate(dataset.documents))
-            lucene.build_index(docs, index_dir, threads=1 if len(dataset.documents) < 50_000 else
-                               lucene.DEFAULT_BUILD_THREADS, progress=progress)
-    return SearchEngine(index_dir)
+    docs = lambda: ((str(i), f"{d.title}. {d.text}") for i, d in enumerate(dataset.documents))  # noqa: E731
+    # one indexing thread is fastest for a small corpus (a thread per file has its own buffers)
+    threads = 1 if len(dataset.documents) < 50_000 else None
+    return SearchEngine.open_or_build(index_dir_for(dataset), docs, threads=threads, progress=progress)

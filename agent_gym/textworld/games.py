@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable
 
+from agent_gym.core.cache import build_lock, cache_root
+
 BUILD_VERSION = 1
 CHALLENGES = ("cooking", "coin_collector")
 SPLIT_SIZES = {"train": 1000, "eval": 100, "test": 100}
@@ -37,10 +39,6 @@ COOKING_LEVELS: dict[int, dict[str, Any]] = {
     3: dict(recipe=2, take=2, go=6, open=True, cook=True, cut=True, drop=False),
     4: dict(recipe=3, take=3, go=9, open=True, cook=True, cut=True, drop=True),
 }
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("AGENT_GYM_CACHE") or Path.home() / ".cache" / "agent_gym")
 
 
 def cooking_settings(level: int = 2, **overrides: Any) -> dict[str, Any]:
@@ -72,19 +70,6 @@ def game_folder(challenge: str, settings: dict[str, Any], split: str, cache_dir:
 
     root = Path(cache_dir) if cache_dir else cache_root() / "textworld"
     return root / f"{challenge}-{key}-b{BUILD_VERSION}-tw{textworld.__version__}" / split
-
-
-@contextmanager
-def _file_lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        try:
-            import fcntl
-
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - no flock on this platform
-            pass
-        yield
 
 
 @contextmanager
@@ -136,7 +121,7 @@ def ensure_game(challenge: str, settings: dict[str, Any], split: str, task_id: i
     target = folder / f"game-{seed}.z8"
     if target.is_file():
         return target
-    with _file_lock(folder / f".game-{seed}.lock"):
+    with build_lock(folder, f".game-{seed}.lock"):
         if target.is_file():        # another process built it while we waited
             return target
         tmp = Path(tempfile.mkdtemp(dir=folder, prefix=f".build-{seed}-"))

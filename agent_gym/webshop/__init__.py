@@ -10,7 +10,7 @@ from agent_gym.webshop.reward import RewardRules, compute_reward
 
 def __getattr__(name):
     if name == "SearchEngine":
-        from agent_gym.webshop.search import SearchEngine
+        from agent_gym.core.search import SearchEngine
 
         return SearchEngine
     if name == "WebShopEnv":

@@ -18,7 +18,6 @@ import json
 import os
 import sqlite3
 import threading
-from contextlib import contextmanager
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from agent_gym.core.cache import build_lock, cache_root
 from agent_gym.webshop import goals as goal_rules
 from agent_gym.webshop.original import OriginalFiles, RawRecord, raw_to_product
 from agent_gym.webshop.product import Product
@@ -40,25 +40,6 @@ GOAL_KINDS = ("human", "synthetic")
 
 class CatalogError(RuntimeError):
     """A catalog that is missing, corrupt or from another format version."""
-
-
-@contextmanager
-def build_lock(folder: Path):
-    """Serialise builders of one cache folder across processes (others wait, then reuse)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".build.lock", "w") as handle:
-        try:
-            import fcntl
-
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - no flock on this platform
-            pass
-        yield
-
-
-def cache_root() -> Path:
-    """Where built catalogs live: ``$AGENT_GYM_CACHE`` or ``~/.cache/agent_gym``."""
-    return Path(os.environ.get("AGENT_GYM_CACHE") or Path.home() / ".cache" / "agent_gym")
 
 
 class Catalog:
@@ -253,9 +234,12 @@ class Catalog:
     def search_engine(self):
         """The catalog's ``SearchEngine`` (index built on first use), shared by its envs."""
         if self._search_engine is None:
-            from agent_gym.webshop.search import SearchEngine
+            from agent_gym.core.search import SearchEngine
+            from agent_gym.webshop.product import search_document
 
-            self._search_engine = SearchEngine.for_catalog(self)
+            # the index is part of the catalog's folder: rebuilt exactly when the catalog is
+            self._search_engine = SearchEngine.open_or_build(
+                self.index_dir, lambda: ((p.asin, search_document(p)) for p in self.products()))
         return self._search_engine
 
     # A catalog is read-only: copies share it, and pickling (spawned workers) reopens it.

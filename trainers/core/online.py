@@ -340,7 +340,7 @@ class RolloutTrainer(OnlineTrainer):
         """Training samples (``step_sample``) of an iteration's episodes, and metrics."""
 
     def make_group(self):
-        from agent_gym.core.groups import make_group
+        from agent_gym.core.backends import make_group
 
         c = self.config
         kwargs = json.loads(c.env_kwargs)

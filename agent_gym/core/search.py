@@ -1,8 +1,10 @@
-"""Product search: the original WebShop's Lucene BM25 ranking, asins in rank order.
+"""BM25 search over a Lucene index: the original WebShop's ranking, docids in rank order.
+
+WebShop searches its products with it (docids are asins), the QA envs their corpora.
 
 The original searched with pyserini's ``LuceneSearcher(index).search(query, k=50)``; here the
 same Anserini class behind it (``io.anserini.search.SimpleSearcher``) is reached directly
-through :mod:`agent_gym.webshop.lucene`: BM25 with k1=0.9, b=0.4, the default English analyzer
+through :mod:`agent_gym.core.lucene`: BM25 with k1=0.9, b=0.4, the default English analyzer
 (Porter stemming, Lucene's English stopwords), a bag-of-words query (no query syntax: quotes,
 ``AND``, ``field:``, ``*``, ``~``, ``^``... are ordinary characters that the analyzer drops or
 splits on, so no query string is a syntax error), and score ties broken by docid.
@@ -19,10 +21,12 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from operator import index as _as_int
 from pathlib import Path
 
-from agent_gym.webshop import lucene
+from agent_gym.core import lucene
+from agent_gym.core.cache import build_lock
 
 DEFAULT_K = 50
 DEFAULT_CACHE_SIZE = 1024
@@ -33,7 +37,7 @@ MAX_QUERY_TERMS = 1 << 16
 
 
 class SearchEngine:
-    """BM25 search over a Lucene index built by :func:`agent_gym.webshop.lucene.build_index`.
+    """BM25 search over a Lucene index built by :func:`agent_gym.core.lucene.build_index`.
 
     ``search`` returns a new list of docids (asins) each call; identical ``(query, k)`` calls
     are answered from an LRU cache of ``cache_size`` entries (0 disables it), since agents
@@ -65,20 +69,17 @@ class SearchEngine:
         self.num_docs: int = int(searcher.get_total_num_docs())
 
     @classmethod
-    def for_catalog(cls, catalog, *, cache_size: int = DEFAULT_CACHE_SIZE, progress: bool = True) -> "SearchEngine":
-        """The engine over ``catalog.index_dir``, building the index first if it is missing.
-
-        The index is part of the catalog's cache folder, so it is rebuilt exactly when the
-        catalog is (a changed source gives a new catalog folder).
-        """
-        from agent_gym.webshop.catalog import build_lock
-        from agent_gym.webshop.product import search_document
-
-        index_dir = Path(catalog.index_dir)
+    def open_or_build(cls, index_dir: str | os.PathLike, documents: Callable[[], Iterable[tuple[str, str]]], *,
+                      threads: int | None = None, cache_size: int = DEFAULT_CACHE_SIZE,
+                      progress: bool = True) -> "SearchEngine":
+        """The engine over ``index_dir``, first building the index of ``documents()`` (an
+        iterable of ``(docid, text)``, only called when the index is missing) under the
+        folder's build lock, so concurrent processes build it once."""
+        index_dir = Path(index_dir)
         with build_lock(index_dir.parent):
             if not index_dir.is_dir() or not any(index_dir.glob("segments_*")):
-                docs = ((p.asin, search_document(p)) for p in catalog.products())
-                lucene.build_index(docs, index_dir, progress=progress)
+                lucene.build_index(documents(), index_dir, progress=progress,
+                                   threads=threads or lucene.DEFAULT_BUILD_THREADS)
         return cls(index_dir, cache_size=cache_size)
 
     def search(self, query: str, k: int = DEFAULT_K) -> list[str]:
