@@ -116,14 +116,22 @@ def cmd_demos(args) -> int:
 def cmd_serve(args) -> int:
     from agent_gym.webshop.site.app import serve
 
+    if args.site != "webshop":
+        print(f"error: only the webshop site is served as a web site (use --openenv for {args.site})", file=sys.stderr)
+        return 2
+    # AgentGym's API plays synthetic goals: with --agentgym the site follows unless told otherwise
+    args.goals = args.goals or ("synthetic" if args.agentgym else "human")
     catalog = _catalog(args)
     catalog.search_engine()
     print(f"WebShop on http://{args.host}:{args.port}/  (split {args.split}, {args.goals} goals, {catalog})", flush=True)
+    if args.agentgym:
+        print(f"AgentGym's WebShop API on http://{args.host}:{args.port}/agentgym  "
+              f"({catalog.num_goals('synthetic')} synthetic goals; env_server_base for WebshopEnvClient)", flush=True)
     if args.record:
         print(f"recording human logs to {args.record}/human_logs/ and trajectories to {args.record}/trajectories.jsonl",
               flush=True)
     serve(host=args.host, port=args.port, catalog=catalog, split=args.split, goals=args.goals,
-          show_attrs=args.show_attrs, done_seconds=args.done_seconds, record_dir=args.record)
+          show_attrs=args.show_attrs, done_seconds=args.done_seconds, record_dir=args.record, agentgym=args.agentgym)
     return 0
 
 
@@ -246,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=3000)
     p.add_argument("--split", default="test", choices=("train", "eval", "test"))
-    p.add_argument("--goals", default="human", choices=("human", "synthetic"))
+    p.add_argument("--goals", choices=("human", "synthetic"), help="the site's goals (default human; synthetic with --agentgym)")
+    p.add_argument("--agentgym", action="store_true",
+                   help="also serve AgentGym's WebShop server API under /agentgym (synthetic goals, see docs/integrations.md)")
     p.add_argument("--show-attrs", action="store_true", help="offer the Attributes sub page")
     p.add_argument("--done-seconds", type=float, default=120.0,
                    help="how long a finished visit's done page stays available (default 120)")

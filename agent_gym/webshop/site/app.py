@@ -31,6 +31,7 @@ from agent_gym.webshop.site.sessions import SessionStore
 
 MAX_FIELD_CHARS = 2000
 MAX_BODY_BYTES = 64 * 1024
+JSON_PREFIXES = ("/api/", "/agentgym/")  # the machine APIs: errors as JSON, not pages
 
 
 def _image(url: Any) -> str | None:
@@ -43,7 +44,7 @@ def _image(url: Any) -> str | None:
 
 def create_app(catalog=None, split: str = "test", goals: str = "human", show_attrs: bool = False,
                max_sessions: int = 10_000, idle_seconds: float = 1800.0, done_seconds: float = 120.0,
-               record_dir=None) -> Flask:
+               record_dir=None, agentgym: bool = False) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     catalog = resolve_catalog(catalog)
@@ -74,6 +75,10 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
     app.extensions["agent_gym"]["new_visit"] = new_visit
     app.extensions["agent_gym"]["visit_or_404"] = visit_or_404
     app.register_blueprint(api_bp)  # the remote-agent JSON API under /api/
+    if agentgym:  # AgentGym's WebShop server API under /agentgym/ (agentgym.py)
+        from agent_gym.webshop.site.agentgym import bp as agentgym_bp
+
+        app.register_blueprint(agentgym_bp)
 
     @app.get("/")
     def index():
@@ -122,14 +127,14 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if request.path.startswith("/api/"):
+        if request.path.startswith(JSON_PREFIXES):
             return jsonify({"error": exc.name, "message": exc.description}), exc.code
         return render_template("error.html", code=exc.code, name=exc.name, message=exc.description), exc.code
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):  # never a stack trace to the visitor
         app.logger.exception("unhandled error")
-        if request.path.startswith("/api/"):
+        if request.path.startswith(JSON_PREFIXES):
             return jsonify({"error": "Internal Server Error", "message": "the server failed on this request"}), 500
         return render_template("error.html", code=500, name="Internal Server Error",
                                message="Something went wrong on our side."), 500
