@@ -17,6 +17,14 @@ generate for all of them in one batch::
 An agent that sets ``needs_goal = True`` (the oracle) is given the goal in ``info["goal"]``
 by the evaluation harness; no other agent sees it.
 
+A batch agent whose action failed for some slots only raises ``SlotErrors`` (each failed slot's
+exception, the other slots' actions), so the harness skips or stops just those episodes. An
+exception with ``fatal = True`` (a wrong model name, a bad key) stops a run even when it skips
+failed episodes. An agent may describe its last step with ``step_info()`` (``Agent``) or
+``step_info(slot)`` (``BatchAgent``): a dict the harness stores in the trajectory step
+(``Step.agent_info``; the LLM agents put the raw ``reply``, ``fallback``, ``parse_failure``,
+``requests``, ``retries``, ``prompt_tokens`` and ``completion_tokens`` there).
+
 ``load_agent("rule")`` loads a shipped baseline by name; ``load_agent("pkg.mod:obj")`` loads
 a class, a factory or an instance from any importable module.
 """
@@ -42,6 +50,16 @@ class BatchAgent(Protocol):
     def act_batch(self, slots: Sequence[int], observations: Sequence[str], infos: Sequence[dict]) -> list[str]: ...
 
 
+class SlotErrors(Exception):
+    """``act_batch`` failed for some slots: ``errors`` maps each to its exception, ``actions``
+    maps the other slots to their actions (to be applied as usual)."""
+
+    def __init__(self, errors: dict[int, BaseException], actions: dict[int, str]):
+        first = next(iter(errors.values()))
+        super().__init__(f"{len(errors)} slot(s) failed; first: {type(first).__name__}: {first}")
+        self.errors, self.actions = dict(errors), dict(actions)
+
+
 class PerSlotAgents:
     """A ``BatchAgent`` made of one ``Agent`` per slot, created on demand by ``factory``."""
 
@@ -59,7 +77,23 @@ class PerSlotAgents:
         self.agents[slot].reset(instruction, info)
 
     def act_batch(self, slots, observations, infos) -> list[str]:
-        return [self.agents[s].act(o, i) for s, o, i in zip(slots, observations, infos)]
+        actions: dict[int, str] = {}
+        errors: dict[int, BaseException] = {}
+        for s, o, i in zip(slots, observations, infos):
+            try:
+                actions[s] = self.agents[s].act(o, i)
+            except Exception as exc:  # noqa: BLE001 - reported per slot
+                if len(slots) == 1:
+                    raise
+                errors[s] = exc
+        if errors:
+            raise SlotErrors(errors, actions)
+        return [actions[s] for s in slots]
+
+    def step_info(self, slot: int) -> dict:
+        agent = self.agents.get(slot)
+        step_info = getattr(agent, "step_info", None)
+        return dict(step_info() or {}) if callable(step_info) else {}
 
 
 def is_batch_agent(agent: Any) -> bool:

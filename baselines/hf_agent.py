@@ -1,7 +1,7 @@
-"""ReAct on WebShop with a local Hugging Face transformers model, many episodes per batch.
+"""ReAct with a local Hugging Face transformers model on any benchmark, many episodes per batch.
 
-``HFAgent`` is a ``BatchAgent``: ``act_batch`` builds the prompt of ``baselines.llm_common``
-for every slot, applies the tokenizer's chat template (or a plain ``System:/User:/Assistant:``
+``HFAgent`` is a ``BatchAgent``: ``act_batch`` builds the prompt of ``agent_gym.core.prompts``
+(the env's ``agent_prompt``, named by ``env_id``; ``agent-gym eval`` passes it) for every slot, applies the tokenizer's chat template (or a plain ``System:/User:/Assistant:``
 format when the tokenizer has none), generates greedily for all slots in one left-padded
 batch and parses the replies with the same parser as ``ReActAgent``.
 
@@ -15,11 +15,12 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from baselines.llm_common import EpisodeMemory, fallback_action, is_available, parse_action, render_plain
+from agent_gym.core.prompts import fallback_action, is_available, parse_action, render_plain
+from baselines.llm_common import EpisodeMemory, agent_system_prompt
 
 
 class HFAgent:
-    """A ``BatchAgent`` playing WebShop with ``model`` (a path, a hub id or a ``PreTrainedModel``).
+    """A ``BatchAgent`` playing ``env_id``'s benchmark with ``model`` (a path, a hub id or a ``PreTrainedModel``).
 
     Arguments: ``tokenizer`` (default: loaded from ``model``), ``max_new_tokens``, ``device``
     (default: the model's device when a model object is given, else ``cuda`` when available,
@@ -29,8 +30,9 @@ class HFAgent:
     turns, then their oldest tokens), ``chat_template_kwargs`` (passed to
     ``apply_chat_template``, e.g. ``{"enable_thinking": False}`` for Qwen3). Generation is greedy, so a batch gives the same replies
     as one slot at a time (up to floating-point ties). Counters: ``calls`` (``generate``
-    calls), ``generated_tokens``, ``parse_failures``, ``invalid_actions``; per slot
-    ``last_replies``, ``last_thoughts``.
+    calls), ``generated_tokens``, ``parse_failures`` (= ``fallbacks``: a reply without an action
+    plays the fallback action), ``invalid_actions``; per slot ``last_replies``, ``last_thoughts``
+    and ``step_info(slot)`` (raw reply, fallback, prompt and generated tokens of the last step).
     """
 
     name = "hf"
@@ -39,7 +41,7 @@ class HFAgent:
                  dtype: Any = None, history: int = 5, batch_size: int | None = None,
                  max_prompt_tokens: int | None = None, system_prompt: str | None = None, example: bool = True,
                  max_observation_chars: int | None = 4000, trust_remote_code: bool = False,
-                 chat_template_kwargs: dict | None = None):
+                 chat_template_kwargs: dict | None = None, env_id: str | None = None):
         import torch
         import transformers
 
@@ -74,13 +76,15 @@ class HFAgent:
         self.batch_size = batch_size
         context = getattr(model.config, "max_position_embeddings", None)
         self.max_prompt_tokens = max_prompt_tokens or (max(16, context - self.max_new_tokens) if context else None)
-        self.memory_kwargs = dict(history=history, system_prompt=system_prompt, example=example,
+        self.env_id = env_id
+        self.memory_kwargs = dict(history=history, system=agent_system_prompt(env_id, system_prompt, example),
                                   max_observation_chars=max_observation_chars)
         self.use_chat_template = bool(getattr(tokenizer, "chat_template", None))
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
         self.memories: dict[int, EpisodeMemory] = {}
         self.last_replies: dict[int, str] = {}
         self.last_thoughts: dict[int, str | None] = {}
+        self.last_steps: dict[int, dict] = {}
         self.calls = self.generated_tokens = self.parse_failures = self.invalid_actions = 0
         self.generation_config = self._generation_config()
 
@@ -92,6 +96,7 @@ class HFAgent:
         memory.reset(instruction)
         self.last_replies.pop(slot, None)
         self.last_thoughts.pop(slot, None)
+        self.last_steps.pop(slot, None)
 
     def act_batch(self, slots: Sequence[int], observations: Sequence[str], infos: Sequence[dict]) -> list[str]:
         slots, observations, infos = list(slots), list(observations), list(infos)
@@ -101,21 +106,28 @@ class HFAgent:
         prompts = [self._prompt_ids(s, o, i) for s, o, i in zip(slots, observations, infos)]
         step = self.batch_size or len(prompts) or 1
         replies: list[str] = []
+        counts: list[int] = []
         for start in range(0, len(prompts), step):
-            replies.extend(self.generate(prompts[start:start + step]))
+            replies.extend(self.generate(prompts[start:start + step], counts))
         actions = []
-        for slot, info, reply in zip(slots, infos, replies):
+        for slot, info, reply, prompt, n_new in zip(slots, infos, replies, prompts, counts):
             available = info.get("available_actions")
             thought, action = parse_action(reply, available)
-            if action is None:
+            fallback = action is None
+            if fallback:
                 self.parse_failures += 1
                 action = fallback_action(self.memories[slot].instruction, available)
             elif not is_available(action, available):
                 self.invalid_actions += 1
             self.memories[slot].record(thought, action)
             self.last_replies[slot], self.last_thoughts[slot] = reply, thought
+            self.last_steps[slot] = {"reply": reply, "parse_failure": fallback, "fallback": fallback,
+                                     "prompt_tokens": len(prompt), "completion_tokens": n_new}
             actions.append(action)
         return actions
+
+    def step_info(self, slot: int) -> dict:
+        return dict(self.last_steps.get(slot, {}))
 
     # ----- prompts and generation --------------------------------------------------------
     def render(self, messages: list[dict]) -> str:
@@ -146,8 +158,9 @@ class HFAgent:
             ids = ids[-self.max_prompt_tokens:]
         return ids
 
-    def generate(self, prompts: list[list[int]]) -> list[str]:
-        """Greedy replies to token-id prompts, in one left-padded batch."""
+    def generate(self, prompts: list[list[int]], counts: list[int] | None = None) -> list[str]:
+        """Greedy replies to token-id prompts, in one left-padded batch; ``counts`` gets each
+        reply's generated tokens (end-of-turn and padding not counted)."""
         if not prompts:
             return []
         torch = self._torch
@@ -162,7 +175,10 @@ class HFAgent:
         new = out[:, width:]
         self.calls += 1
         eos = set(_as_list(self.generation_config.eos_token_id)) | {pad}
-        self.generated_tokens += int(sum(sum(1 for t in row if t not in eos) for row in new.tolist()))
+        per_row = [sum(1 for t in row if t not in eos) for row in new.tolist()]
+        self.generated_tokens += int(sum(per_row))
+        if counts is not None:
+            counts.extend(per_row)
         return self.tokenizer.batch_decode(new, skip_special_tokens=True)
 
     def _generation_config(self):
@@ -180,7 +196,8 @@ class HFAgent:
 
     def stats(self) -> dict[str, int]:
         return {"calls": self.calls, "generated_tokens": self.generated_tokens,
-                "parse_failures": self.parse_failures, "invalid_actions": self.invalid_actions}
+                "parse_failures": self.parse_failures, "fallbacks": self.parse_failures,
+                "invalid_actions": self.invalid_actions}
 
 
 def _as_list(value) -> list[int]:

@@ -1,9 +1,14 @@
-"""ReAct on WebShop with any OpenAI-compatible chat-completions server.
+"""ReAct with any OpenAI-compatible chat-completions server, on any benchmark.
 
-``ReActAgent`` sends the prompt of ``baselines.llm_common`` to ``POST {base_url}/chat/completions``
-(OpenAI, vLLM, SGLang, llama.cpp, Ollama, LiteLLM, ...), reads the ``Thought:`` and
-``Action:`` of the reply and returns the action; when the reply has no usable action it
-falls back to a safe valid one and counts a parse failure.
+``ReActAgent`` sends the prompt of ``agent_gym.core.prompts`` (the env's own ``agent_prompt``,
+named by ``env_id``; ``agent-gym eval`` passes it) to ``POST {base_url}/chat/completions``
+(OpenAI, vLLM, SGLang, llama.cpp, Ollama, LiteLLM, ``transformers serve``, ...), reads the
+``Thought:`` and ``Action:`` of the reply and returns the action; when the reply has no usable
+action it falls back to a safe valid one and counts a parse failure and a fallback (both also
+recorded per step in ``last_step``, which the harness writes into the trajectory).
+
+The defaults fit a local server on CPU (``timeout`` 600 s per request, 256 new tokens);
+a timeout's error names ``--agent-arg timeout=`` and ``max_tokens=``.
 
 Configuration comes from the arguments, else the environment: ``OPENAI_BASE_URL``
 (default ``https://api.openai.com/v1``), ``AGENT_GYM_MODEL`` or ``OPENAI_MODEL`` (required),
@@ -17,7 +22,8 @@ Failures raise an ``LLMError``; its ``fatal`` attribute tells a harness what to 
   failed and go on, or stop.
 * ``LLMResponseError`` (not fatal): a 200 whose body is not a chat completion.
 * ``LLMRequestError`` (fatal): a 4xx other than 429 (bad model name, bad key, prompt too
-  long...), raised at once with the server's message and ``status``.
+  long...), raised at once with the server's message and ``status`` (a 404 from a base URL
+  without ``/v1`` suggests adding it).
 * ``LLMConfigError`` (fatal): no model, or a base URL that is not http(s).
 
 Only the standard library is used for HTTP.
@@ -36,13 +42,17 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from baselines.llm_common import EpisodeMemory, fallback_action, is_available, parse_action
+from agent_gym.agents import SlotErrors
+from agent_gym.core.prompts import fallback_action, is_available, parse_action
+from baselines.llm_common import EpisodeMemory, agent_system_prompt
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_TIMEOUT = 600.0  # s per request: a small model on a CPU server takes minutes for 256 tokens
+TIMEOUT_HINT = ("a slow server: raise --agent-arg timeout=SECONDS (now {timeout:g}) "
+                "or ask for fewer tokens with --agent-arg max_tokens=N (now {max_tokens})")
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529})
 
 
@@ -129,7 +139,7 @@ class ChatClient:
     api_key: str | None = field(default=None, repr=False)
     temperature: float | None = 0.0
     max_tokens: int | None = 256
-    timeout: float = 60.0
+    timeout: float = DEFAULT_TIMEOUT
     max_retries: int = 3
     backoff: float = 1.0  # first retry waits about this long, then doubles
     max_backoff: float = 30.0
@@ -210,8 +220,10 @@ class ChatClient:
         with self._lock:
             self.stats.failures += 1
         attempts = self.max_retries + 1
+        hint = (f" ({TIMEOUT_HINT.format(timeout=self.timeout, max_tokens=self.max_tokens)})"
+                if last.reason.startswith("timed out") else "")
         raise LLMUnavailableError(
-            f"LLM server at {self.url} unavailable after {attempts} attempt{'s' * (attempts > 1)}: {last.reason}",
+            f"LLM server at {self.url} unavailable after {attempts} attempt{'s' * (attempts > 1)}: {last.reason}{hint}",
             url=self.url, attempts=attempts, last_error=last.reason, status=last.status)
 
     def _sleep_before_retry(self, attempt: int, last: _Retryable | None) -> None:
@@ -238,6 +250,10 @@ class ChatClient:
             reason = f"HTTP {status} {exc.reason}" + (f": {detail}" if detail else "")
             if status in RETRY_STATUS or status >= 500:
                 raise _Retryable(reason, status, _retry_after(exc.headers)) from None
+            path = urllib.parse.urlparse(self.base_url).path.rstrip("/")
+            if status == 404 and not path.endswith(("/v1", "/chat/completions")):
+                reason += (f" (OpenAI-compatible servers answer under /v1: try --base-url "
+                           f"{self.base_url.rstrip('/')}/v1)")
             raise LLMRequestError(f"LLM server at {self.url} refused the request: {reason}",
                                   url=self.url, status=status) from None
         except urllib.error.URLError as exc:
@@ -289,37 +305,41 @@ def _retry_after(headers) -> float | None:
 
 
 class ReActAgent:
-    """ReAct (Thought/Action) on WebShop through an OpenAI-compatible chat server; an ``Agent``.
+    """ReAct (Thought/Action) through an OpenAI-compatible chat server; an ``Agent``.
 
-    One episode at a time: ``reset`` starts a new one and clears the conversation. The last
-    ``history`` observation/action turns are sent in full. Counters (cumulative over the
-    agent's episodes): ``requests``, ``retries``, ``prompt_tokens``, ``completion_tokens``
-    (when the server reports ``usage``), ``parse_failures`` (replies without a usable
-    action, answered by a fallback action), ``invalid_actions`` (parsed actions not available
-    on the page); ``stats()`` returns them. ``last_thought``, ``last_reply`` and
-    ``last_action`` describe the last step. Pass ``client=`` to share one ``ChatClient``
-    (and its summed ``stats``) between agents.
+    One episode at a time: ``reset`` starts a new one and clears the conversation. The system
+    prompt is the env's (``env_id``: its ``agent_prompt`` and, with ``example``, its
+    ``agent_example``), or ``system_prompt`` when given. The last ``history``
+    observation/action turns are sent in full. Counters (cumulative over the agent's
+    episodes): ``requests``, ``retries``, ``prompt_tokens``, ``completion_tokens`` (when the
+    server reports ``usage``), ``parse_failures`` (replies without a usable action),
+    ``fallbacks`` (steps whose action is the fallback, not the model's), ``invalid_actions``
+    (parsed actions not available on the page); ``stats()`` returns them. ``last_step`` holds
+    the last step's raw reply and counts, ``last_thought`` and ``last_action`` its parse.
+    Pass ``client=`` to share one ``ChatClient`` (and its summed ``stats``) between agents.
     """
 
     name = "react"
 
     def __init__(self, base_url: str | None = None, model: str | None = None, api_key: str | None = None,
-                 temperature: float | None = 0.0, max_tokens: int | None = 256, timeout: float = 60.0,
-                 max_retries: int = 3, history: int = 5, *, backoff: float = 1.0, max_backoff: float = 30.0,
-                 seed: int | None = 0, stop: Sequence[str] | None = None, extra_body: dict | None = None,
-                 system_prompt: str | None = None, example: bool = True,
+                 temperature: float | None = 0.0, max_tokens: int | None = 256, timeout: float = DEFAULT_TIMEOUT,
+                 max_retries: int = 3, history: int = 5, *, env_id: str | None = None, backoff: float = 1.0,
+                 max_backoff: float = 30.0, seed: int | None = 0, stop: Sequence[str] | None = None,
+                 extra_body: dict | None = None, system_prompt: str | None = None, example: bool = True,
                  max_observation_chars: int | None = 4000, client: ChatClient | None = None):
         self.client = client or ChatClient(
             base_url=base_url, model=model, api_key=api_key, temperature=temperature, max_tokens=max_tokens,
             timeout=timeout, max_retries=max_retries, backoff=backoff, max_backoff=max_backoff, seed=seed,
             stop=stop, extra_body=extra_body)
-        self.memory = EpisodeMemory(history=history, system_prompt=system_prompt, example=example,
+        self.env_id = env_id
+        self.memory = EpisodeMemory(history=history, system=agent_system_prompt(env_id, system_prompt, example),
                                     max_observation_chars=max_observation_chars)
         self.requests = self.retries = self.prompt_tokens = self.completion_tokens = 0
-        self.parse_failures = self.invalid_actions = self.steps = 0
+        self.parse_failures = self.fallbacks = self.invalid_actions = self.steps = 0
         self.last_thought: str | None = None
         self.last_reply: str | None = None
         self.last_action: str | None = None
+        self.last_step: dict[str, Any] = {}
         self.instruction = ""
 
     @property
@@ -334,6 +354,7 @@ class ReActAgent:
         self.instruction = instruction
         self.memory.reset(instruction)
         self.last_thought = self.last_reply = self.last_action = None
+        self.last_step = {}
 
     def messages(self, observation: str, info: dict) -> list[dict]:
         """The chat messages the next ``act`` would send (for inspection)."""
@@ -357,42 +378,54 @@ class ReActAgent:
         self.completion_tokens += completion.completion_tokens or 0
         self.steps += 1
         thought, action = parse_action(completion.text, available)
-        if action is None:
+        fallback = action is None
+        if fallback:
             self.parse_failures += 1
+            self.fallbacks += 1
             action = fallback_action(self.instruction, available)
         elif not is_available(action, available):
             self.invalid_actions += 1
         self.memory.record(thought, action)
         self.last_reply, self.last_thought, self.last_action = completion.text, thought, action
+        self.last_step = {"reply": completion.text, "parse_failure": fallback, "fallback": fallback,
+                          "requests": completion.attempts, "retries": completion.attempts - 1,
+                          "prompt_tokens": completion.prompt_tokens,
+                          "completion_tokens": completion.completion_tokens}
         return action
+
+    def step_info(self) -> dict[str, Any]:
+        """What the harness records in the trajectory step (``Step.agent_info``)."""
+        return dict(self.last_step)
 
     def stats(self) -> dict[str, int]:
         return {"steps": self.steps, "requests": self.requests, "retries": self.retries,
-                "parse_failures": self.parse_failures, "invalid_actions": self.invalid_actions,
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+                "parse_failures": self.parse_failures, "fallbacks": self.fallbacks,
+                "invalid_actions": self.invalid_actions, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens}
 
 
 class ReActBatchAgent:
     """Many ``ReActAgent`` episodes at once (a ``BatchAgent``), their requests sent concurrently.
 
     All slots share one ``ChatClient`` (``client.stats`` sums them); ``concurrency`` bounds the
-    requests in flight. The keyword arguments are those of ``ReActAgent``. If a request
-    fails, the other slots still finish their step, then the first error is raised.
+    requests in flight. The keyword arguments are those of ``ReActAgent``. If some slots' requests
+    fail, the others still finish their step and ``act_batch`` raises ``SlotErrors`` with each
+    failed slot's error and the other slots' actions (the harness skips or stops only what failed).
+    Requests run in daemon threads, so Ctrl-C stops the run at once instead of waiting for them.
     """
 
     name = "react"
 
-    def __init__(self, concurrency: int = 8, **kwargs):
+    def __init__(self, concurrency: int = 8, env_id: str | None = None, **kwargs):
         client_keys = ("base_url", "model", "api_key", "temperature", "max_tokens", "timeout", "max_retries",
                        "backoff", "max_backoff", "seed", "stop", "extra_body")
         client = kwargs.pop("client", None) or ChatClient(**{k: kwargs.pop(k) for k in client_keys if k in kwargs})
         for k in client_keys:
             kwargs.pop(k, None)
         self.client = client
-        self.agent_kwargs = kwargs
+        self.agent_kwargs = {**kwargs, "env_id": env_id}
         self.concurrency = max(1, int(concurrency))
         self.agents: dict[int, ReActAgent] = {}
-        self._pool: ThreadPoolExecutor | None = None
 
     def reset(self, slot: int, instruction: str, info: dict) -> None:
         if slot not in self.agents:
@@ -401,16 +434,25 @@ class ReActBatchAgent:
 
     def act_batch(self, slots: Sequence[int], observations: Sequence[str], infos: Sequence[dict]) -> list[str]:
         jobs = list(zip(slots, observations, infos))
+        results: dict[int, str] = {}
+        errors: dict[int, BaseException] = {}
         if len(jobs) <= 1 or self.concurrency == 1:
-            return [self.agents[s].act(o, i) for s, o, i in jobs]
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="react")
-        futures = [self._pool.submit(self.agents[s].act, o, i) for s, o, i in jobs]
-        errors = [f.exception() for f in futures]
-        for err in errors:
-            if err is not None:
-                raise err
-        return [f.result() for f in futures]
+            for s, o, i in jobs:
+                try:
+                    results[s] = self.agents[s].act(o, i)
+                except Exception as exc:  # noqa: BLE001 - reported per slot below
+                    errors[s] = exc
+        else:
+            _run_daemon_jobs([(s, self.agents[s].act, o, i) for s, o, i in jobs], self.concurrency, results, errors)
+        if errors:
+            if len(errors) == len(jobs) == 1:
+                raise next(iter(errors.values()))
+            raise SlotErrors(errors, results)
+        return [results[s] for s in slots]
+
+    def step_info(self, slot: int) -> dict[str, Any]:
+        agent = self.agents.get(slot)
+        return agent.step_info() if agent is not None else {}
 
     def stats(self) -> dict[str, int]:
         total: dict[str, int] = {}
@@ -420,11 +462,34 @@ class ReActBatchAgent:
         return total
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        """Nothing to release: the request threads end with their batch."""
 
-    def __del__(self):
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown(wait=False)
+
+def _run_daemon_jobs(jobs, concurrency: int, results: dict, errors: dict) -> None:
+    """Run ``(key, fn, *args)`` jobs on at most ``concurrency`` daemon threads; fill ``results``
+    and ``errors`` by key. The wait is interruptible (Ctrl-C), and an interrupted run does not
+    wait for requests in flight at exit (the threads are daemons)."""
+    pending = list(reversed(jobs))
+    lock = threading.Lock()
+    finished = threading.Semaphore(0)
+
+    def worker():
+        while True:
+            with lock:
+                if not pending:
+                    return
+                key, fn, *args = pending.pop()
+            try:
+                value = fn(*args)
+                with lock:
+                    results[key] = value
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                with lock:
+                    errors[key] = exc
+            finally:
+                finished.release()
+
+    for _ in range(min(concurrency, len(jobs))):
+        threading.Thread(target=worker, daemon=True, name="react-request").start()
+    for _ in jobs:
+        finished.acquire()

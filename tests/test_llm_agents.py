@@ -9,14 +9,14 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import gymnasium as gym
 import pytest
 
 import agent_gym  # noqa: F401 - registers the env
 from agent_gym.agents import load_agent
-from baselines.llm_common import Turn, build_messages, fallback_action, parse_action, render_plain
+from agent_gym.core.prompts import Turn, build_messages, fallback_action, parse_action, render_plain, system_prompt
+from agent_gym.webshop.prompt import AGENT_EXAMPLE, AGENT_PROMPT
 from baselines.react import (ChatClient, LLMConfigError, LLMError, LLMRequestError, LLMResponseError,
                              LLMUnavailableError, ReActAgent, ReActBatchAgent)
 from baselines.rule import RuleAgent
@@ -25,86 +25,7 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 FAST = dict(timeout=2.0, max_retries=2, backoff=0.01, max_backoff=0.05)  # bounded retries for tests
 
 
-# ----- a fake OpenAI-compatible server ------------------------------------------------------
-class FakeLLM:
-    """Answers ``POST /v1/chat/completions`` from a script of replies.
-
-    An item is a reply text, or a dict: ``{"status": 500, "body": ...}``, ``{"sleep": s,
-    "text": ...}``, ``{"raw": bytes}``; when the script runs out, ``default`` is answered.
-    """
-
-    def __init__(self, script=(), default="Thought: nothing to do\nAction: click[back to search]"):
-        self.script = list(script)
-        self.default = default
-        self.requests: list[dict] = []
-        self.headers: list[dict] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with fake.lock:
-                    fake.requests.append(json.loads(body))
-                    fake.headers.append(dict(self.headers))
-                    item = fake.script.pop(0) if fake.script else fake.default
-                if isinstance(item, str):
-                    item = {"text": item}
-                if item.get("sleep"):
-                    fake.stop.wait(item["sleep"])
-                status = item.get("status", 200)
-                if "raw" in item:
-                    payload = item["raw"]
-                elif status == 200:
-                    payload = json.dumps({
-                        "id": "x", "object": "chat.completion", "model": "fake",
-                        "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": item["text"]}}],
-                        "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}}).encode()
-                else:
-                    payload = json.dumps(item.get("body", {"error": {"message": f"status {status}"}})).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    for k, v in item.get("headers", {}).items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except OSError:  # the client gave up (timeout test)
-                    pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-        self.alive = True
-
-    def close(self):
-        if self.alive:
-            self.alive = False
-            self.stop.set()
-            self.server.shutdown()
-            self.server.server_close()
-
-
-@pytest.fixture
-def fake_llm():
-    servers = []
-
-    def make(script=(), **kwargs):
-        server = FakeLLM(script, **kwargs)
-        servers.append(server)
-        return server
-
-    yield make
-    for s in servers:
-        s.close()
+from fake_llm import FakeLLM, fake_llm  # noqa: E402,F401  (tests/fake_llm.py; fake_llm is a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +113,8 @@ def test_fallback_action():
 
 def test_prompt_window_and_available_actions():
     turns = [Turn(observation=f"page {i}", action=f"click[item {i}]", thought=f"t{i}") for i in range(8)]
-    messages = build_messages("buy a red shirt", turns, "page now", ["click[buy now]", "click[< prev]"], history=5)
+    messages = build_messages("buy a red shirt", turns, "page now", ["click[buy now]", "click[< prev]"], history=5,
+                              system=system_prompt("react", AGENT_PROMPT, AGENT_EXAMPLE))
     text = "\n".join(m["content"] for m in messages)
     assert [m["role"] for m in messages] == ["system"] + ["user", "assistant"] * 5 + ["user"]
     assert "page 2" not in text and all(f"Observation: page {i}" in text for i in range(3, 8))
@@ -202,7 +124,7 @@ def test_prompt_window_and_available_actions():
     assert messages[-1]["content"].startswith("Observation: page now")
     assert "- click[buy now]\n- click[< prev]" in messages[-1]["content"]
     assert "search[" in messages[0]["content"] and "click[" in messages[0]["content"]
-    first = build_messages("buy a red shirt", [], "start", ["search[<query>]"], history=5, example=False)
+    first = build_messages("buy a red shirt", [], "start", ["search[<query>]"], history=5)
     assert len(first) == 2 and first[1]["content"].startswith("Instruction: buy a red shirt\nObservation: start")
     assert render_plain(first).endswith("\n\nAssistant:")
 
@@ -229,7 +151,7 @@ def test_scripted_episode_matches_expected_actions_and_reward(env, fake_llm):
     assert rewards[-1] == pytest.approx(reward) and 0.0 <= rewards[-1] <= 1.0
     assert infos[-1]["page"] == "done"
     assert agent.last_thought == "Buy it." and agent.last_action == "click[buy now]"
-    assert agent.stats() == {"steps": 3, "requests": 3, "retries": 0, "parse_failures": 0, "invalid_actions": 0,
+    assert agent.stats() == {"steps": 3, "requests": 3, "retries": 0, "parse_failures": 0, "fallbacks": 0, "invalid_actions": 0,
                              "prompt_tokens": 300, "completion_tokens": 30}
     first, last = server.requests[0], server.requests[-1]
     assert first["model"] == "fake-model" and first["temperature"] == 0.0 and first["max_tokens"] == 256
@@ -381,10 +303,8 @@ def tiny_model_dir(tmp_path_factory, env):
         pytest.skip(f"HFAgent tests need torch and transformers (pip install torch==2.13.0 transformers): {exc}")
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
-    from baselines.llm_common import EXAMPLE, SYSTEM_PROMPT
-
     # a few hundred lines of WebShop text: the prompt and pages of some rule episodes
-    lines = SYSTEM_PROMPT.splitlines() + EXAMPLE.splitlines()
+    lines = AGENT_PROMPT.splitlines() + AGENT_EXAMPLE.splitlines()
     for task in range(8):
         obs, info = env.reset(options={"task_id": task})
         agent = RuleAgent()
@@ -528,7 +448,7 @@ def test_whole_evaluation_against_the_fake_server(fake_llm, small_catalog, tmp_p
 
 
 def test_parse_action_accepts_the_verbs_of_other_benchmarks():
-    from baselines.llm_common import parse_action
+    from agent_gym.core.prompts import parse_action
 
     keydoor = ["go[left]", "go[right]", "go[ahead]"]
     assert parse_action("Thought: the key is left\nAction: Go[ Left ]", keydoor) == ("the key is left", "go[left]")

@@ -9,7 +9,9 @@ built with ``trainers.core.prompts.build_step_messages`` (the trainers' format, 
 ``HFGenerator``; replies are parsed with ``parse_response``. A NAT model acts with its
 success mark: ``mark`` defaults to the one the NAT trainer wrote next to the model
 (``nat.json``). A reply with no action is sent as it is (the env reports it invalid), as the
-rollouts do.
+rollouts do. ``step_info(slot)`` gives the harness each step's raw reply, whether it parsed and
+the tokens it generated (end-of-turn not counted), for the tokens-per-step figures of
+``agent-gym eval``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from baselines.llm_common import Turn, format_observation
+from agent_gym.core.prompts import Turn, format_observation
 
 
 class PolicyAgent:
@@ -43,6 +45,7 @@ class PolicyAgent:
                                                    if nat_file.is_file() else None)
         self.name = f"policy:{Path(model).name}"
         self._slots: dict[int, dict[str, Any]] = {}
+        self._last: dict[int, dict[str, Any]] = {}
 
     def reset(self, slot: int, instruction: str, info: dict) -> None:
         self._slots[slot] = {"instruction": instruction, "turns": []}
@@ -61,7 +64,13 @@ class PolicyAgent:
         actions = []
         for slot, out, info, (text, note) in zip(slots, self.generator.generate(prompts), infos, shown):
             thought, action = parse_response(out.text, info.get("available_actions"), self.fmt)
+            self._last[slot] = {"reply": out.text, "parse_failure": action is None, "fallback": False,
+                                "prompt_tokens": len(out.prompt_ids),
+                                "completion_tokens": len(out.response_ids) - int(bool(out.finished and out.response_ids))}
             action = out.text if action is None else action
             self._slots[slot]["turns"].append(Turn(observation=text, action=action, thought=thought, note=note))
             actions.append(action)
         return actions
+
+    def step_info(self, slot: int) -> dict[str, Any]:
+        return dict(self._last.get(slot, {}))

@@ -53,8 +53,10 @@ class Outcome:
 class TextEnv(gym.Env[str, str], ABC):
     metadata = {"render_modes": ["ansi", "human"]}
     # what an LLM agent is told about the task and its actions (its system prompt, before the
-    # reply format); None: the agent's own default (WebShop's is in baselines.llm_common)
+    # reply format: agent_gym.core.prompts.system_prompt); None: a generic prompt
     agent_prompt: str | None = None
+    # optionally, a short made-up episode in the react format that LLM baselines may show
+    agent_example: str | None = None
 
     def __init__(self, split: str = "test", max_steps: int = 15, render_mode: str | None = None,
                  expose_goal: bool = False):

@@ -109,7 +109,7 @@ class EnvGroup(GroupState):
     @property
     def agent_prompt(self) -> str | None:
         """The envs' ``agent_prompt`` (the task's rules for an LLM agent); ``None`` when they
-        have none (WebShop: the trainers' default prompt is WebShop's)."""
+        have none (the prompt is then a generic one)."""
         env = self.envs[0]
         return getattr(getattr(env, "unwrapped", env), "agent_prompt", None)
 

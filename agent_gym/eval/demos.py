@@ -2,8 +2,8 @@
 
 ``agent-gym demos --split train --n 500 --output DIR`` runs the oracle expert through the
 evaluation harness (so ``DIR/trajectories.jsonl`` holds trajectory records, resumable) and
-writes ``DIR/chat.jsonl``: one conversation per successful episode, with the system prompt
-of the LLM baselines, each observation (and the actions available on that page) as a user
+writes ``DIR/chat.jsonl``: one conversation per successful episode, with the env's system prompt
+(``agent_gym.core.prompts``), each observation (and the actions available on that page) as a user
 turn and the expert's ``Thought: ...`` / ``Action: ...`` as the assistant turn that follows.
 """
 
@@ -21,16 +21,20 @@ CHAT = "chat.jsonl"
 
 
 def trajectory_to_chat(traj: Trajectory, system_prompt: str | None = None) -> dict[str, Any]:
-    """One episode as ``{"messages": [...], ...}`` in the chat format of the LLM baselines."""
-    from baselines.llm_common import SYSTEM_PROMPT, assistant_text, format_available
+    """One episode as ``{"messages": [...], ...}`` in the chat format of the LLM baselines (system
+    prompt default: the env's ``agent_prompt`` with the react reply format)."""
+    from agent_gym.core.prompts import agent_prompt_of, format_available, format_reply
+    from agent_gym.core.prompts import system_prompt as react_system
 
-    messages = [{"role": "system", "content": system_prompt if system_prompt is not None else SYSTEM_PROMPT}]
+    if system_prompt is None:
+        system_prompt = react_system("react", agent_prompt_of(traj.env_id))
+    messages = [{"role": "system", "content": system_prompt}]
     observation = traj.observation
     available = traj.initial_info.get("available_actions")
     for i, step in enumerate(traj.steps):
         head = f"Instruction: {traj.instruction}\n" if i == 0 else ""
         messages.append({"role": "user", "content": f"{head}Observation: {observation}\n\n{format_available(available)}"})
-        messages.append({"role": "assistant", "content": assistant_text(step.thought, step.action)})
+        messages.append({"role": "assistant", "content": format_reply(step.thought, step.action)})
         observation = step.observation
         available = step.info.get("available_actions")
     return {"messages": messages, "env_id": traj.env_id, "split": traj.split, "task_id": traj.task_id,

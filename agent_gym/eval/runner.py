@@ -65,20 +65,22 @@ class AgentFailure(RuntimeError):
 
 
 def _agent_kwargs(config: EvalConfig) -> dict[str, Any]:
-    """The agent's options; an agent that takes a ``seed`` gets the run's seed by default."""
+    """The agent's options; an agent that takes a ``seed`` gets the run's seed by default, and one
+    that takes an ``env_id`` the run's env (the LLM agents prompt with that env's ``agent_prompt``)."""
     import inspect
 
     from agent_gym.agents import resolve
 
     kwargs = dict(config.agent_kwargs)
-    if "seed" not in kwargs:
-        target = resolve(config.agent)
-        try:
-            params = inspect.signature(target).parameters if callable(target) else {}
-        except (TypeError, ValueError):
-            params = {}
-        if "seed" in params:
-            kwargs["seed"] = config.seed
+    target = resolve(config.agent)
+    try:
+        params = inspect.signature(target).parameters if callable(target) else {}
+    except (TypeError, ValueError):
+        params = {}
+    if "seed" in params and "seed" not in kwargs:
+        kwargs["seed"] = config.seed
+    if "env_id" in params and "env_id" not in kwargs:
+        kwargs["env_id"] = config.env_id
     return kwargs
 
 

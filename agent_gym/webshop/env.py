@@ -11,6 +11,7 @@ from agent_gym.core.anchors import PagePatternSimilarity
 from agent_gym.core.env import Outcome, TextEnv
 from agent_gym.webshop import pages
 from agent_gym.webshop.catalog import Catalog
+from agent_gym.webshop.prompt import AGENT_EXAMPLE, AGENT_PROMPT
 from agent_gym.webshop.reward import ORIGINAL_RULES, RewardRules
 from agent_gym.webshop.shop import ShopSession
 
@@ -69,6 +70,9 @@ class WebShopEnv(TextEnv):
 
     **Version history**: v0: initial version.
     """
+
+    agent_prompt = AGENT_PROMPT
+    agent_example = AGENT_EXAMPLE
 
     page_similarity = PAGE_SIMILARITY
 

@@ -17,12 +17,11 @@ its sampled token ids.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from baselines.llm_common import Turn, format_observation
+from agent_gym.core.prompts import Turn, agent_prompt_of, format_observation
 from trainers.core.prompts import build_step_messages, format_reply, system_prompt
 
 
@@ -41,19 +40,6 @@ class TrajectorySample:
     won: bool = False
     source: str = ""                  # "expert", "policy", ...
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-def agent_prompt_of(env_id: str) -> str | None:
-    """The ``agent_prompt`` class attribute of a registered env, without making the env."""
-    import gymnasium as gym
-
-    import agent_gym  # noqa: F401  registers the ids
-
-    entry = gym.spec(env_id).entry_point
-    if callable(entry):
-        return getattr(entry, "agent_prompt", None)
-    module, _, name = str(entry).partition(":")
-    return getattr(getattr(importlib.import_module(module), name), "agent_prompt", None)
 
 
 def trajectory_to_samples(traj, fmt: str = "react", history: int = 3, system: str | None = None,

@@ -2,7 +2,7 @@
 
 ``Policy.render`` turns chat messages into the prompt text (the tokenizer's chat template
 with the generation prompt, or the plain ``System:/User:/Assistant:`` format of
-``baselines.llm_common`` when the tokenizer has none); ``Policy.encode`` gives its token ids.
+``agent_gym.core.prompts`` when the tokenizer has none); ``Policy.encode`` gives its token ids.
 Generation backends and trainers take a ``Policy`` so that every part of a run renders and
 tokenizes prompts the same way.
 """
@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Sequence
 
-from baselines.llm_common import render_plain
+from agent_gym.core.prompts import render_plain
 
 
 class Policy:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from baselines.llm_common import Turn, format_observation
+from agent_gym.core.prompts import Turn, format_observation
 from trainers.core.generation import Generator
 from trainers.core.prompts import build_step_messages, env_prompt, parse_response, system_prompt
 
