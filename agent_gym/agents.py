@@ -77,18 +77,19 @@ class PerSlotAgents:
         self.agents[slot].reset(instruction, info)
 
     def act_batch(self, slots, observations, infos) -> list[str]:
-        actions: dict[int, str] = {}
+        actions: list[str | None] = []
         errors: dict[int, BaseException] = {}
         for s, o, i in zip(slots, observations, infos):
             try:
-                actions[s] = self.agents[s].act(o, i)
+                actions.append(self.agents[s].act(o, i))
             except Exception as exc:  # noqa: BLE001 - reported per slot
                 if len(slots) == 1:
                     raise
                 errors[s] = exc
+                actions.append(None)
         if errors:
-            raise SlotErrors(errors, actions)
-        return [actions[s] for s in slots]
+            raise SlotErrors(errors, {s: a for s, a in zip(slots, actions) if a is not None})
+        return actions
 
     def step_info(self, slot: int) -> dict:
         agent = self.agents.get(slot)
