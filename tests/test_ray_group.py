@@ -84,7 +84,9 @@ class HashGenerator:
 
 
 def test_rollout_gives_the_same_episodes(keydoor_groups):
-    rollout = pytest.importorskip("trainers.core.rollout").rollout
+    pytest.importorskip("torch")  # trainers.core needs torch; a broken import of ours must fail
+    from trainers.core.rollout import rollout
+
     local, remote = keydoor_groups
     a = rollout(local, HashGenerator(), [2, 9, 33], group_size=2, seed=0)
     b = rollout(remote, HashGenerator(), [2, 9, 33], group_size=2, seed=0)
