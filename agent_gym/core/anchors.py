@@ -24,7 +24,8 @@ ANCHOR_HEX_CHARS = 16
 def anchor_of(state: Any) -> str:
     """Stable hex digest of a JSON-serialisable state key (dict keys are sorted)."""
     blob = json.dumps(state, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.blake2b(blob.encode("utf-8"), digest_size=ANCHOR_HEX_CHARS // 2).hexdigest()
+    # surrogatepass: a state holding a lone surrogate still hashes (valid text hashes as UTF-8)
+    return hashlib.blake2b(blob.encode("utf-8", "surrogatepass"), digest_size=ANCHOR_HEX_CHARS // 2).hexdigest()
 
 
 class PagePatternSimilarity:

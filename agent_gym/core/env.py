@@ -7,7 +7,10 @@ benchmark only describes its own state machine:
   ``step``: an action that is malformed or not available now changes nothing, gives
   reward 0 and sets ``info["invalid_action"] = True`` with a short ``info["error"]``;
   a non-``str`` raises ``TypeError``; a step after the episode ended raises
-  ``EpisodeOverError``;
+  ``EpisodeOverError``. Two kinds of string are refused here, before a benchmark sees them,
+  because no benchmark can use them and some break on them (a search index, a Java
+  simulator, a UTF-8 log): strings that are not text (lone surrogates, which no UTF-8
+  encoder accepts) and strings longer than the action space's ``max_length``;
 * ``max_steps`` truncates (``truncated=True``);
 * ``reset(seed=..., options={"task_id": i})`` starts task ``i`` of the split; without a
   task id, the task is drawn from the split with the env's seeded generator;
@@ -48,6 +51,18 @@ class Outcome:
     done: bool = False
     error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
+
+
+def refuse_action(action: str, max_length: int) -> str | None:
+    """Why no benchmark can apply ``action`` (``None`` when it may try): the error message,
+    which never quotes the action (it may not be encodable)."""
+    if len(action) > max_length:
+        return f"the action is {len(action)} characters long; actions have at most {max_length}"
+    try:
+        action.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"the action is not text: it holds a lone surrogate (U+{ord(action[exc.start]):04X}) at {exc.start}"
+    return None
 
 
 class TextEnv(gym.Env[str, str], ABC):
@@ -150,7 +165,8 @@ class TextEnv(gym.Env[str, str], ABC):
         if self._over:
             raise EpisodeOverError("the episode is over: call reset() before step()")
         self._steps += 1
-        outcome = self._apply(action)
+        refusal = refuse_action(action, self.action_space.max_length)
+        outcome = Outcome(error=refusal) if refusal else self._apply(action)
         terminated = bool(outcome.done)
         truncated = not terminated and self._steps >= self.max_steps
         self._over = terminated or truncated
