@@ -115,7 +115,7 @@ def test_any_action_is_legal(env, actions):
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None, database=None,
+@settings(max_examples=30, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(ACTIONS, min_size=1, max_size=8))
 def test_any_action_is_legal_many(env, actions):
