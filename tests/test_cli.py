@@ -37,3 +37,12 @@ def test_eval_env_arg_reaches_gym_make(tmp_path, capsys):
     assert results["success_rate"] == 0.0 and results["mean_steps"] == 3.0  # 5 steps needed, 3 allowed
     with pytest.raises(SystemExit, match="key=value"):
         main(["eval", "--env", "agent_gym/KeyDoor-v0", "--env-arg", "max_steps"])
+
+
+def test_serve_refuses_unknown_envs_and_mixed_servers(capsys):
+    assert main(["serve", "NoSuch-v0", "--openenv"]) == 2
+    assert "unknown env 'NoSuch-v0'" in capsys.readouterr().err
+    assert main(["serve", "KeyDoor-v0"]) == 2
+    assert "serve KeyDoor-v0 with --openenv" in capsys.readouterr().err
+    assert main(["serve", "webshop", "--openenv", "--agentgym"]) == 2
+    assert "choose one" in capsys.readouterr().err

@@ -113,11 +113,46 @@ def cmd_demos(args) -> int:
     return 0
 
 
+def _serve_env_id(name: str) -> str:
+    """``webshop`` / ``KeyDoor-v0`` / ``agent_gym/KeyDoor-v0`` -> the registered id."""
+    if name.lower() == "webshop":
+        return "agent_gym/WebShop-v0"
+    return name if "/" in name else f"agent_gym/{name}"
+
+
+def cmd_serve_openenv(args) -> int:
+    from agent_gym.registration import ENV_IDS
+
+    env_id = _serve_env_id(args.site)
+    if env_id not in ENV_IDS:
+        print(f"error: unknown env {args.site!r}: one of {', '.join(sorted(ENV_IDS))}", file=sys.stderr)
+        return 2
+    try:
+        from agent_gym.integrations.openenv import serve
+    except ImportError as exc:
+        print(f"error: --openenv needs openenv-core ({exc}): pip install 'agent-gym[openenv]'", file=sys.stderr)
+        return 1
+    kwargs = {"split": args.split, **_key_values(args.env_arg, "--env-arg")}
+    if env_id == "agent_gym/WebShop-v0":
+        kwargs.setdefault("goals", args.goals or "human")
+        kwargs.setdefault("catalog", _catalog(args))
+        kwargs["catalog"].search_engine()
+    print(f"OpenEnv server for {env_id} on http://{args.host}:{args.port}  (WebSocket sessions at /ws, "
+          f"at most {args.max_concurrent_envs} at once; {kwargs})", flush=True)
+    serve(env_id, host=args.host, port=args.port, max_concurrent_envs=args.max_concurrent_envs, **kwargs)
+    return 0
+
+
 def cmd_serve(args) -> int:
     from agent_gym.webshop.site.app import serve
 
-    if args.site != "webshop":
-        print(f"error: only the webshop site is served as a web site (use --openenv for {args.site})", file=sys.stderr)
+    if args.openenv:
+        if args.agentgym:
+            print("error: --openenv and --agentgym are different servers: choose one", file=sys.stderr)
+            return 2
+        return cmd_serve_openenv(args)
+    if args.site.lower() != "webshop":
+        print(f"error: only webshop is served as a web site; serve {args.site} with --openenv", file=sys.stderr)
         return 2
     # AgentGym's API plays synthetic goals: with --agentgym the site follows unless told otherwise
     args.goals = args.goals or ("synthetic" if args.agentgym else "human")
@@ -249,8 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     env_args(p)
     p.set_defaults(func=cmd_demos)
 
-    p = sub.add_parser("serve", help="serve a benchmark as a web site (webshop)")
-    p.add_argument("site", choices=("webshop",))
+    p = sub.add_parser("serve", help="serve WebShop as a web site (+ --agentgym), or any env over OpenEnv (--openenv)")
+    p.add_argument("site", metavar="ENV", help="webshop, or with --openenv any env id (KeyDoor-v0, agent_gym/ALFWorld-v0, ...)")
+    p.add_argument("--openenv", action="store_true",
+                   help="serve ENV as an OpenEnv environment (WebSocket sessions; needs agent-gym[openenv])")
+    p.add_argument("--max-concurrent-envs", type=int, default=8, help="OpenEnv sessions at once (default 8)")
+    p.add_argument("--env-arg", action="append", metavar="KEY=VALUE", help="with --openenv: an argument of gym.make")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=3000)
     p.add_argument("--split", default="test", choices=("train", "eval", "test"))
