@@ -40,27 +40,26 @@ from typing import Any, Sequence
 import torch
 
 from trainers.core import cli, collate, masked_logprobs
-from trainers.core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from trainers.core.checkpoint import finished_run, latest_checkpoint, load_checkpoint, save_checkpoint
 from trainers.core.cli import opt
+from trainers.core.config import TrainerConfig
 from trainers.core.data import StepSample, TrajectorySample, encode_step, trajectory_to_samples
 from trainers.core.losses import dpo_loss, eto_loss, ipo_loss
 from trainers.core.metrics import MetricsLogger
 from trainers.core.optim import autocast, epoch_order, linear_schedule, make_optimizer, resolve_device
-from trainers.core.policy import Policy
+from trainers.core.policy import has_adapter, load_policy, reference_scope, save_final
 
 LOSSES = ("sigmoid", "ipo")
 
 
 @dataclass
-class DPOConfig:
+class DPOConfig(TrainerConfig):
     model: str = opt("", "the starting model (also the reference): a folder or hub id")
     pairs: str = opt("", "pairs JSONL ({task_id, chosen: [steps], rejected: [steps]}); or give --chosen/--rejected")
     chosen: str = opt("", "trajectory records of one side (e.g. the expert's), paired by task id with --rejected")
     rejected: str = opt("", "trajectory records of the other side (e.g. the policy's); chosen = higher reward")
     max_pairs: int = opt(0, "use only the first N pairs (0: all)")
     output_dir: str = opt("runs/dpo", "checkpoints/, metrics.jsonl, reference_logps.json and final/ go here")
-    fmt: str = opt("react", "reply format used to prompt recorded trajectories (react or tags)")
-    history: int = opt(3, "past turns shown in full in each step's prompt (as the rollouts)")
     loss: str = opt("sigmoid", "sigmoid (DPO) or ipo")
     beta: float = opt(0.1, "DPO beta (IPO: tau) (DPO, ETO, SPIN: 0.1)")
     label_smoothing: float = opt(0.0, "conservative DPO label smoothing (0: plain DPO)")
@@ -73,17 +72,10 @@ class DPOConfig:
     warmup_ratio: float = opt(0.1, "fraction of steps of linear warmup")
     weight_decay: float = opt(0.0, "AdamW weight decay")
     max_grad_norm: float = opt(1.0, "gradient clipping (0: none)")
-    seed: int = opt(0, "seed of the pair order and of torch/python RNGs")
     save_every: int = opt(500, "checkpoint every N optimizer steps (0: only at the end)")
     keep_last: int = opt(2, "checkpoints kept (0: all)")
     log_every: int = opt(10, "log metrics every N optimizer steps")
-    resume: bool = opt(False, "continue from the latest checkpoint in output_dir/checkpoints")
     stop_after_steps: int = opt(0, "stop (with a checkpoint) after this step, schedule unchanged (0: run to the end)")
-    device: str = opt("auto", "auto (cuda if available), cpu, cuda...")
-    dtype: str = opt("float32", "float32, or bfloat16 autocast")
-    progress: bool = opt(True, "tqdm progress bar")
-    tensorboard: bool = opt(False, "also log to TensorBoard")
-    wandb: bool = opt(False, "also log to W&B")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,12 +232,10 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     policy starts as the reference) and ``end_margin``: the mean beta-scaled log-ratio margin
     over all pairs after training,
     ``pairs``, ``runtime_s``, ``final_dir``)."""
-    import transformers
     from tqdm.auto import tqdm
 
     if config.loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, not {config.loss!r}")
-    autocast(torch.device("cpu"), config.dtype)  # refuses an unknown dtype before any work
     out = Path(config.output_dir)
     ckpt_dir = out / "checkpoints"
     out.mkdir(parents=True, exist_ok=True)
@@ -257,14 +247,12 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
         raise ValueError("no preference pairs (all ties, or no task in common)")
 
     resume_from = latest_checkpoint(ckpt_dir) if config.resume else None
-    model_path = str(resume_from) if resume_from else config.model
-    if not model_path:
+    if not (config.model or resume_from):
         raise ValueError("DPOConfig.model is required")
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(model_path)
-    model = transformers.AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).to(device)
-    policy = Policy(model, tokenizer)
+    policy = load_policy(config, resume_from, device=device)
+    model, tokenizer = policy.model, policy.tokenizer
     pad_id = tokenizer.pad_token_id
     encoded = [{"chosen": [encode_step(policy, s, config.max_length) for s in p.chosen.steps],
                 "rejected": [encode_step(policy, s, config.max_length) for s in p.rejected.steps]} for p in pairs]
@@ -277,7 +265,8 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     else:
         if resume_from:
             raise ValueError(f"{ref_file} is missing: cannot resume without the reference log-probs")
-        ref = reference_logps(model, encoded, pad_id, config.batch_size * 2)
+        with reference_scope(model, None if has_adapter(model) else model) as reference:
+            ref = reference_logps(reference, encoded, pad_id, config.batch_size * 2)
         tmp = ref_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(ref))
         os.replace(tmp, ref_file)
@@ -288,11 +277,15 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     total_steps = steps_per_epoch * config.epochs
     optimizer = make_optimizer(model, config.lr, config.weight_decay)
     scheduler = linear_schedule(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    logger = MetricsLogger(out, console=True, tensorboard=config.tensorboard, wandb=config.wandb,
-                           config=dataclasses.asdict(config), stream=sys.stderr)
     step = 0
     if resume_from:
         step = load_checkpoint(resume_from, optimizer, scheduler)["step"]
+        done = finished_run(out, step >= total_steps)
+        if done is not None:
+            return done
+    logger = MetricsLogger(out, console=True, tensorboard=config.tensorboard, wandb=config.wandb,
+                           config=dataclasses.asdict(config), stream=sys.stderr)
+    if resume_from:
         logger.truncate_after(step)
         print(f"[dpo] resumed from {resume_from} at step {step}/{total_steps}", file=sys.stderr)
     ctx = autocast(device, config.dtype)
@@ -351,9 +344,7 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     end_margin = pair_margin(model, encoded, ref, pad_id, config.beta, config.batch_size * 2)
     final_dir = None
     if step >= total_steps:
-        final_dir = out / "final"
-        model.save_pretrained(final_dir)
-        tokenizer.save_pretrained(final_dir)
+        final_dir = save_final(model, tokenizer, out / "final", merge=config.merge_lora)
     result = {"step": step, "total_steps": total_steps, "pairs": len(encoded), "loss": last.get("loss"),
               "margin": last.get("margin"), "accuracy": last.get("accuracy"),
               "start_margin": 0.0,  # the policy starts as the reference: every log-ratio is 0

@@ -35,13 +35,14 @@ from typing import Any, Callable, Sequence
 from trainers import dpo
 from trainers.core import cli
 from trainers.core.cli import opt
+from trainers.core.config import TrainerConfig, shared
 from trainers.core.data import TrajectorySample, trajectory_to_samples
 
 PairBuilder = Callable[[Sequence[TrajectorySample], Sequence[TrajectorySample]], list]
 
 
 @dataclass
-class ETOConfig:
+class ETOConfig(TrainerConfig):
     model: str = opt("", "the SFT model to start from (a folder)")
     demos: str = opt("", "expert trajectory records (agent-gym demos ... trajectories.jsonl): tasks, env, split")
     output_dir: str = opt("runs/eto", "round-<i>/ folders and final/ go here")
@@ -49,8 +50,6 @@ class ETOConfig:
     max_tasks: int = opt(0, "explore only the first N demo tasks (0: all)")
     temperature: float = opt(1.0, "sampling temperature of exploration")
     max_new_tokens: int = opt(128, "tokens per reply when exploring")
-    fmt: str = opt("react", "reply format: react (Thought/Action) or tags")
-    history: int = opt(3, "past turns shown in full in each step's prompt")
     rollout_batch: int = opt(64, "envs played side by side when exploring")
     beta: float = opt(0.1, "DPO beta (ETO: 0.1)")
     nll_weight: float = opt(0.0, "NLL term on the chosen trajectory (0: none, as in the paper)")
@@ -59,12 +58,7 @@ class ETOConfig:
     batch_size: int = opt(4, "pairs per micro-batch")
     grad_accum: int = opt(8, "micro-batches per optimizer step")
     max_length: int = opt(4096, "tokens per step sample")
-    seed: int = opt(0, "seed of exploration and training")
-    resume: bool = opt(False, "continue an interrupted run in output_dir")
     stop_after_rounds: int = opt(0, "stop after this many rounds are complete (0: run all); for tests")
-    device: str = opt("auto", "auto, cpu, cuda...")
-    dtype: str = opt("float32", "float32, or bfloat16 autocast")
-    progress: bool = opt(True, "progress bars")
 
 
 def load_demos(path: str | Path, fmt: str, history: int, max_tasks: int = 0) -> tuple[list, list[TrajectorySample]]:
@@ -96,6 +90,7 @@ def run_rounds(config, build_pairs: PairBuilder, name: str, rounds: int) -> dict
     round's starting model as reference; returns a summary per round."""
     import torch
 
+    from trainers.core.optim import resolve_device
     from trainers.core.policy import Policy
     from trainers.core.rollout import collect
 
@@ -120,7 +115,7 @@ def run_rounds(config, build_pairs: PairBuilder, name: str, rounds: int) -> dict
             pairs = dpo.read_pairs(pairs_file)
             explore = json.loads((rdir / "explore.json").read_text())
         else:
-            policy = Policy.load(current, device="cpu" if config.device == "cpu" else None)
+            policy = Policy.load(current, device=resolve_device(config.device))
             episodes = collect(policy, env_id, task_ids, k=1, split=split, temperature=config.temperature,
                                max_new_tokens=config.max_new_tokens, fmt=config.fmt, history=config.history,
                                seed=config.seed + 1000 * r, batch=config.rollout_batch, env_kwargs=env_kwargs,
@@ -140,12 +135,11 @@ def run_rounds(config, build_pairs: PairBuilder, name: str, rounds: int) -> dict
             print(f"[{name}] round {r}: no pairs (the policy matches the expert on every task); stopping",
                   file=sys.stderr)
             break
-        result = dpo.train(dpo.DPOConfig(
-            model=current, output_dir=str(rdir / "dpo"), fmt=config.fmt, history=config.history, beta=config.beta,
+        result = dpo.train(dpo.DPOConfig(**shared(
+            config, model=current, output_dir=str(rdir / "dpo"), seed=config.seed + r), beta=config.beta,
             nll_weight=getattr(config, "nll_weight", 0.0), epochs=config.epochs, lr=config.lr,
             batch_size=config.batch_size, grad_accum=config.grad_accum, max_length=config.max_length,
-            seed=config.seed + r, resume=config.resume, device=config.device, dtype=config.dtype,
-            progress=config.progress, save_every=0, log_every=1), pairs)
+            save_every=0, log_every=1), pairs)
         info = {"round": r, "explore_success": explore["success"], "explore_reward": explore["reward"],
                 "pairs": len(pairs), "end_margin": result["end_margin"], "final_dir": result["final_dir"]}
         done_file.write_text(json.dumps(info))

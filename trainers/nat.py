@@ -27,6 +27,7 @@ from typing import Any
 from trainers import sft
 from trainers.core import cli
 from trainers.core.cli import opt
+from trainers.core.config import TrainerConfig
 from trainers.core.data import (dedupe, flatten, trajectory_to_samples, with_mark, write_step_samples)
 from trainers.eto import load_demos, save_config
 from trainers.rft import sample_tasks, sft_config
@@ -36,7 +37,7 @@ NEGATIVE = "Outcome: failure."
 
 
 @dataclass
-class NATConfig:
+class NATConfig(TrainerConfig):
     model: str = opt("", "the model to sample from and fine-tune (usually an SFT model)")
     demos: str = opt("", "expert trajectory records: the training tasks, env and split (trained on as successes)")
     output_dir: str = opt("runs/nat", "samples.jsonl, the SFT run and final/ go here")
@@ -48,19 +49,12 @@ class NATConfig:
     negative_mark: str = opt(NEGATIVE, "last line of each request of failed trajectories")
     max_tasks: int = opt(0, "sample only the first N demo tasks (0: all)")
     max_new_tokens: int = opt(128, "tokens per reply when sampling")
-    fmt: str = opt("react", "reply format: react or tags")
-    history: int = opt(3, "past turns shown in full in each step's prompt")
     rollout_batch: int = opt(64, "envs played side by side when sampling")
     epochs: int = opt(3, "SFT epochs")
     lr: float = opt(2e-5, "SFT learning rate (tiny test models: ~1e-2)")
     batch_size: int = opt(4, "samples per micro-batch")
     grad_accum: int = opt(16, "micro-batches per optimizer step")
     max_length: int = opt(2048, "tokens per step sample")
-    seed: int = opt(0, "seed of sampling, the failure cap and training")
-    resume: bool = opt(False, "continue an interrupted run in output_dir")
-    device: str = opt("auto", "auto, cpu, cuda...")
-    dtype: str = opt("float32", "float32, or bfloat16 autocast")
-    progress: bool = opt(True, "progress bars")
 
 
 def train(config: NATConfig) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from trainers.core import cli
+from trainers.core.checkpoint import load_tensors
 from trainers.core.advantages import shaped_rewards, turn_gae
 from trainers.core.cli import opt
 from trainers.core.online import OnlineConfig, RolloutTrainer, step_records, step_sample
@@ -59,8 +60,7 @@ class PPOTrainer(RolloutTrainer):
         self.critic = ValueModel.from_pretrained(source).to(self.device)
         self.critic_optimizer = make_optimizer(self.critic, c.critic_lr)
         if resume_from and (resume_from / "critic_optimizer.pt").is_file():
-            self.critic_optimizer.load_state_dict(
-                torch.load(resume_from / "critic_optimizer.pt", map_location="cpu", weights_only=False))
+            self.critic_optimizer.load_state_dict(load_tensors(resume_from / "critic_optimizer.pt"))
 
     def save_extra(self, folder: Path) -> None:
         self.critic.save(folder / "critic")

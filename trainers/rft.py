@@ -28,12 +28,13 @@ from typing import Any
 from trainers import sft
 from trainers.core import cli
 from trainers.core.cli import opt
+from trainers.core.config import TrainerConfig, shared
 from trainers.core.data import dedupe, flatten, trajectory_to_samples, write_step_samples
 from trainers.eto import load_demos, save_config
 
 
 @dataclass
-class RFTConfig:
+class RFTConfig(TrainerConfig):
     model: str = opt("", "the model to sample from and fine-tune (usually an SFT model)")
     demos: str = opt("", "expert trajectory records: the training tasks, env and split; also trained on unless "
                          "--no-include-demos")
@@ -46,27 +47,21 @@ class RFTConfig:
     from_base: bool = opt(False, "fine-tune the starting model at every iteration (else the previous iterate)")
     max_tasks: int = opt(0, "sample only the first N demo tasks (0: all)")
     max_new_tokens: int = opt(128, "tokens per reply when sampling")
-    fmt: str = opt("react", "reply format: react or tags")
-    history: int = opt(3, "past turns shown in full in each step's prompt")
     rollout_batch: int = opt(64, "envs played side by side when sampling")
     epochs: int = opt(3, "SFT epochs per iteration")
     lr: float = opt(2e-5, "SFT learning rate (tiny test models: ~1e-2)")
     batch_size: int = opt(4, "samples per micro-batch")
     grad_accum: int = opt(16, "micro-batches per optimizer step")
     max_length: int = opt(2048, "tokens per step sample")
-    seed: int = opt(0, "seed of sampling and training")
-    resume: bool = opt(False, "continue an interrupted run in output_dir")
-    device: str = opt("auto", "auto, cpu, cuda...")
-    dtype: str = opt("float32", "float32, or bfloat16 autocast")
-    progress: bool = opt(True, "progress bars")
 
 
 def sample_tasks(config, model: str, records, seed: int):
     """``k`` episodes per demo task from ``model``."""
+    from trainers.core.optim import resolve_device
     from trainers.core.policy import Policy
     from trainers.core.rollout import collect
 
-    policy = Policy.load(model, device="cpu" if config.device == "cpu" else None)
+    policy = Policy.load(model, device=resolve_device(config.device))
     return collect(policy, records[0].env_id, [t.task_id for t in records], k=config.k,
                    split=records[0].split or "train", temperature=config.temperature,
                    max_new_tokens=config.max_new_tokens, fmt=config.fmt, history=config.history, seed=seed,
@@ -74,10 +69,9 @@ def sample_tasks(config, model: str, records, seed: int):
 
 
 def sft_config(config, model: str, data: Path, output_dir: Path, seed: int) -> sft.SFTConfig:
-    return sft.SFTConfig(model=model, data=str(data), output_dir=str(output_dir), epochs=config.epochs, lr=config.lr,
-                         batch_size=config.batch_size, grad_accum=config.grad_accum, max_length=config.max_length,
-                         seed=seed, save_every=0, log_every=1, resume=config.resume, device=config.device,
-                         dtype=config.dtype, progress=config.progress, fmt=config.fmt, history=config.history)
+    return sft.SFTConfig(**shared(config, model=model, output_dir=str(output_dir), seed=seed), data=str(data),
+                         epochs=config.epochs, lr=config.lr, batch_size=config.batch_size,
+                         grad_accum=config.grad_accum, max_length=config.max_length, save_every=0, log_every=1)
 
 
 def train(config: RFTConfig) -> dict[str, Any]:

@@ -46,35 +46,34 @@ from typing import Any
 
 import torch
 
-from trainers.core import cli, collate, masked_logprobs, tokenize_conversation
-from trainers.core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from trainers.core import ChatTemplateError, cli, collate, masked_logprobs, tokenize_conversation
+from trainers.core.checkpoint import finished_run, latest_checkpoint, load_checkpoint, save_checkpoint
 from trainers.core.cli import opt
+from trainers.core.config import TrainerConfig
 from trainers.core.metrics import MetricsLogger
 from trainers.core.optim import autocast as autocast_for
 from trainers.core.optim import epoch_order, linear_schedule, make_optimizer, resolve_device
-from trainers.core.policy import Policy
+from trainers.core.policy import load_policy, save_final
 
 
 # ---------------------------------------------------------------------------------------------
 # Config
 # ---------------------------------------------------------------------------------------------
 @dataclass
-class SFTConfig:
+class SFTConfig(TrainerConfig):
     """Supervised fine-tuning. Defaults follow ETO's SFT stage for 7B models (Song et al. 2024,
     "Trial and Error: Exploration-Based Trajectory Optimization for LLM Agents", implementation
     details: lr 2e-5, 3 epochs, batch 64, 3% warmup, AdamW); AgentTuning (Zeng et al. 2023)
     used 5e-5 for 7B/13B and 1e-5 for 70B. We use a linear rather than cosine decay. Tiny test
     models (``trainers.core.tiny``, ~35k parameters, random init) need a much larger lr (3e-3)
-    to learn in a few dozen steps."""
+    to learn in a few dozen steps. The fields every trainer has (model, output_dir, fmt, history,
+    seed, device, dtype, resume, LoRA, logging...) are ``TrainerConfig``'s."""
 
-    model: str = opt("", "model path or hub id (AutoModelForCausalLM + tokenizer with chat template)")
     data: str = opt("data/webshop_demos/trajectories.jsonl", "trajectory records, step samples or chat JSONL "
                                                                "(see the module docstring)")
-    fmt: str = opt("react", "reply format of trajectory data: react (Thought/Action) or tags (<think>/<action>)")
-    history: int = opt(3, "past turns shown in full in step prompts of trajectory data (as the rollouts)")
+    output_dir: str = opt("runs/sft", "checkpoints/, metrics.jsonl and final/ go here")
     only_won: bool = opt(True, "trajectory data: train only on won episodes")
     thoughts: bool = opt(True, "trajectory data: keep the recorded thoughts in the replies (else action only)")
-    output_dir: str = opt("runs/sft", "checkpoints/, metrics.jsonl and final/ go here")
     epochs: int = opt(3, "passes over the data (ETO: 3)")
     lr: float = opt(2e-5, "peak learning rate (ETO: 2e-5 for 7B; tiny models: ~3e-3)")
     batch_size: int = opt(4, "conversations per micro-batch (forward pass)")
@@ -85,35 +84,32 @@ class SFTConfig:
     warmup_ratio: float = opt(0.03, "fraction of steps of linear warmup (ETO: 3%%)")
     weight_decay: float = opt(0.0, "AdamW weight decay")
     max_grad_norm: float = opt(1.0, "gradient clipping (0: none)")
-    seed: int = opt(0, "seed of the data order and of torch/python RNGs")
     max_examples: int = opt(0, "use only the first N conversations (0: all)")
     save_every: int = opt(500, "checkpoint every N optimizer steps (0: only at the end)")
     keep_last: int = opt(2, "checkpoints kept (older ones are deleted; 0: keep all)")
     log_every: int = opt(10, "log metrics every N optimizer steps")
-    resume: bool = opt(False, "continue from the latest checkpoint in output_dir/checkpoints")
     stop_after_steps: int = opt(0, "stop (with a checkpoint) after this global step, the schedule unchanged "
                                    "(0: run to the end); for preemptible jobs and tests")
-    device: str = opt("auto", "auto (cuda if available), cpu, cuda, cuda:1...")
-    dtype: str = opt("float32", "float32, or bfloat16 (autocast mixed precision; weights and "
-                                "optimizer stay float32)")
-    progress: bool = opt(True, "tqdm progress bar (hidden when stderr is not a terminal)")
-    tensorboard: bool = opt(False, "also log to TensorBoard (needs tensorboard)")
-    wandb: bool = opt(False, "also log to W&B, offline unless WANDB_MODE is set (needs wandb)")
 
 
 # ---------------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------------
-def read_jsonl(path: str | os.PathLike, limit: int = 0) -> list[dict]:
+def read_jsonl(path: str | os.PathLike, limit: int = 0, numbered: bool = False) -> list:
+    """The JSON records of a JSONL file (``numbered``: as ``(line number, record)``); a line
+    that is not a JSON object raises ``ValueError`` naming the file and line."""
     records = []
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise ValueError(f"{path}:{n}: a record must be a JSON object, not {type(record).__name__}")
+            records.append((n, record) if numbered else record)
             if limit and len(records) >= limit:
                 break
     if not records:
@@ -126,25 +122,60 @@ def load_conversations(path: str | os.PathLike, limit: int = 0) -> list[list[dic
 
 
 def load_examples(config: SFTConfig, policy) -> list[dict]:
-    """Tokenized examples (``input_ids``, ``labels_mask``) of ``config.data``, whatever its kind."""
+    """Tokenized examples (``input_ids``, ``labels_mask``) of ``config.data``, whatever its kind
+    (told by the first record's keys); a record not of that kind raises ``ValueError`` naming
+    the file and line."""
     from agent_gym.core.trajectory import Trajectory
-    from trainers.core.data import StepSample, encode_step, flatten, trajectory_to_samples
+    from trainers.core.data import StepSample, encode_step, trajectory_to_samples
 
-    records = read_jsonl(config.data, config.max_examples)
-    first = records[0]
+    records = read_jsonl(config.data, config.max_examples, numbered=True)
+    first = records[0][1]
     if "messages" in first:
-        return [tokenize_conversation(policy.tokenizer, r["messages"], max_length=config.max_length) for r in records]
-    if "prompt" in first and "response" in first:
-        samples = [StepSample(r["prompt"], r["response"], r.get("response_ids")) for r in records]
+        kind = "chat"
+    elif "prompt" in first and "response" in first:
+        kind = "step"
     elif "steps" in first and "env_id" in first:
-        trajs = [Trajectory.from_dict(r) for r in records]
-        trajs = [t for t in trajs if t.won or not config.only_won]
-        samples = flatten(trajectory_to_samples(t, fmt=config.fmt, history=config.history,
-                                                               thoughts=config.thoughts) for t in trajs)
+        kind = "trajectory"
     else:
-        raise ValueError(f"{config.data}: records have keys {sorted(first)[:8]}; expected trajectory records "
-                         f"(env_id, steps...), step samples (prompt, response) or chat ({{\"messages\": ...}})")
-    return [encode_step(policy, s, max_length=config.max_length) for s in samples]
+        raise ValueError(f"{config.data}:{records[0][0]}: records have keys {sorted(first)[:8]}; expected "
+                         f"trajectory records (env_id, steps...), step samples (prompt, response) or chat "
+                         f"({{\"messages\": ...}})")
+    examples = []
+    for n, r in records:
+        try:
+            if kind == "chat":
+                examples.append(tokenize_conversation(policy.tokenizer, _messages(r["messages"]),
+                                                      max_length=config.max_length))
+                continue
+            if kind == "step":
+                ids = r.get("response_ids")
+                if ids is not None and not (isinstance(ids, list) and all(isinstance(i, int) for i in ids)):
+                    raise ValueError("response_ids must be a list of token ids")
+                if not isinstance(r["response"], str):
+                    raise ValueError("response must be a string")
+                samples = [StepSample(_messages(r["prompt"]), r["response"], ids)]
+            else:
+                t = Trajectory.from_dict(r)
+                if not t.won and config.only_won:
+                    continue
+                samples = trajectory_to_samples(t, fmt=config.fmt, history=config.history,
+                                                thoughts=config.thoughts).steps
+            examples += [encode_step(policy, s, max_length=config.max_length) for s in samples]
+        except ChatTemplateError:
+            raise
+        except Exception as exc:  # noqa: BLE001  any malformed record: say where it is
+            what = {"chat": "a chat record", "step": "a step sample", "trajectory": "a trajectory record"}[kind]
+            raise ValueError(f"{config.data}:{n}: not {what} like line {records[0][0]} "
+                             f"({type(exc).__name__}: {exc})") from None
+    return examples
+
+
+def _messages(messages) -> list[dict]:
+    if not (isinstance(messages, list) and messages and
+            all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+                for m in messages)):
+        raise ValueError("messages must be a non-empty list of {role, content} objects with string values")
+    return messages
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,27 +184,23 @@ def load_examples(config: SFTConfig, policy) -> list[dict]:
 def train(config: SFTConfig) -> dict[str, Any]:
     """Train; return the final metrics (``step``, ``epoch``, ``loss`` of the last step,
     ``epoch_loss`` (mean of the last epoch's steps), ``tokens``, ``runtime_s``, ``final_dir``)."""
-    import transformers
     from tqdm.auto import tqdm
 
-    autocast_for(torch.device("cpu"), config.dtype)  # refuses an unknown dtype before any work
     out = Path(config.output_dir)
     ckpt_dir = out / "checkpoints"
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config.device)
 
     resume_from = latest_checkpoint(ckpt_dir) if config.resume else None
-    model_path = str(resume_from) if resume_from else config.model
-    if not model_path:
+    if not (config.model or resume_from):
         raise ValueError("SFTConfig.model is required")
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(model_path)
-    model = transformers.AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).to(device)
-    model.train()
+    policy = load_policy(config, resume_from, device=device)
+    model, tokenizer = policy.model, policy.tokenizer
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
-    examples = load_examples(config, Policy(model, tokenizer))
+    examples = load_examples(config, policy)
     examples = [e for e in examples if sum(e["labels_mask"]) > 0]  # nothing to learn from the rest
     if not examples:
         raise ValueError(f"{config.data}: no example with an agent turn to learn from")
@@ -185,11 +212,15 @@ def train(config: SFTConfig) -> dict[str, Any]:
     scheduler = linear_schedule(optimizer, int(config.warmup_ratio * total_steps), total_steps)
 
     step = 0
-    logger = MetricsLogger(out, console=True, tensorboard=config.tensorboard, wandb=config.wandb,
-                           config=dataclasses.asdict(config), stream=sys.stderr)
     if resume_from:
         state = load_checkpoint(resume_from, optimizer, scheduler)
         step = state["step"]
+        done = finished_run(out, step >= total_steps)
+        if done is not None:
+            return done
+    logger = MetricsLogger(out, console=True, tensorboard=config.tensorboard, wandb=config.wandb,
+                           config=dataclasses.asdict(config), stream=sys.stderr)
+    if resume_from:
         logger.truncate_after(step)
         print(f"[sft] resumed from {resume_from} at step {step}/{total_steps}", file=sys.stderr)
     elif config.resume:
@@ -246,9 +277,7 @@ def train(config: SFTConfig) -> dict[str, Any]:
 
     final_dir = None
     if step >= total_steps:
-        final_dir = out / "final"
-        model.save_pretrained(final_dir)
-        tokenizer.save_pretrained(final_dir)
+        final_dir = save_final(model, tokenizer, out / "final", merge=config.merge_lora)
     result = {"step": step, "epoch": (step - 1) // steps_per_epoch if step else 0, "loss": loss,
               "epoch_loss": sum(epoch_losses) / len(epoch_losses) if epoch_losses else float("nan"),
               "tokens": tokens_seen, "total_steps": total_steps, "runtime_s": round(time.time() - start, 3),

@@ -39,6 +39,7 @@ from pathlib import Path
 import torch
 
 from trainers.core import cli
+from trainers.core.checkpoint import load_tensors
 from trainers.core.cli import opt
 from trainers.core.online import OnlineConfig, OnlineTrainer, token_stats
 from trainers.core.value import ValueModel
@@ -98,18 +99,16 @@ class StepAgentTrainer(OnlineTrainer):
                 self.states.append((sample.messages, reply, step.action, info.get("available_actions") or None))
         self.disc = None
         if c.variant == "inverse":
-            import transformers
+            from trainers.core.policy import load_model
 
             source = (resume_from / "discriminator") if resume_from else Path(c.model)
             if c.discriminator == "airl":
-                self.disc = transformers.AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
-                self.disc = self.disc.to(self.device)
+                self.disc = load_model(source, torch.float32).to(self.device)
             else:
                 self.disc = ValueModel.from_pretrained(source).to(self.device)
             self.disc_optimizer = make_optimizer(self.disc, c.disc_lr)
             if resume_from and (resume_from / "discriminator_optimizer.pt").is_file():
-                self.disc_optimizer.load_state_dict(torch.load(resume_from / "discriminator_optimizer.pt",
-                                                               map_location="cpu", weights_only=False))
+                self.disc_optimizer.load_state_dict(load_tensors(resume_from / "discriminator_optimizer.pt"))
 
     def save_extra(self, folder: Path) -> None:
         if self.disc is not None:
@@ -172,7 +171,8 @@ class StepAgentTrainer(OnlineTrainer):
         chosen = [_sample(s["prompt_ids"], s["expert_ids"]) for s in pairs]
         rejected = [_sample(s["prompt_ids"], s["policy_ids"]) for s in pairs]
         with torch.no_grad():
-            ref_c, ref_r = self._seq_logps(self.ref, chosen), self._seq_logps(self.ref, rejected)
+            with self.reference() as ref:
+                ref_c, ref_r = self._seq_logps(ref, chosen), self._seq_logps(ref, rejected)
         self.model.train()
         sums, count = {}, 0
         for _ in range(c.ppo_epochs):

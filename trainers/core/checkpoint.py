@@ -9,9 +9,11 @@ A checkpoint is a folder ``<dir>/step-<N>/`` holding:
 - ``trainer_state.json``: ``step``, ``epoch`` and whatever else the trainer passes in ``state``
   (for example the position in the epoch's data order, the config it was trained with).
 
-It is written to a hidden temporary folder and renamed into place, so a job killed while saving
-leaves either the previous checkpoint or the new one, never half of one; ``latest_checkpoint``
-only considers complete folders.
+It is written to a hidden temporary folder ``.tmp-step-<N>-<pid>`` and renamed into place, so a
+job killed while saving leaves either the previous checkpoint or the new one, never half of one;
+``latest_checkpoint`` only considers complete folders, and the next save deletes the temporary
+folders of processes that are gone. Every ``.pt`` file holds tensors and plain data only and is
+read with ``torch.load(weights_only=True)``: a crafted checkpoint cannot run code on resume.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 import random
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +34,14 @@ _STEP_DIR = re.compile(r"^step-(\d+)$")
 
 
 def _rng_state() -> dict[str, Any]:
-    state: dict[str, Any] = {"python": random.getstate(), "torch": torch.random.get_rng_state()}
+    """The random states as tensors, lists and numbers only, so that ``torch.load`` reads them
+    back with ``weights_only=True`` (a checkpoint must never be able to run code)."""
+    version, internal, gauss = random.getstate()
+    state: dict[str, Any] = {"python": [version, list(internal), gauss], "torch": torch.random.get_rng_state()}
     try:
         import numpy as np
-        state["numpy"] = np.random.get_state()
+        kind, keys, pos, has_gauss, cached = np.random.get_state()
+        state["numpy"] = [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)]
     except ImportError:  # numpy is optional
         pass
     if torch.cuda.is_available():
@@ -43,16 +50,70 @@ def _rng_state() -> dict[str, Any]:
 
 
 def _set_rng_state(state: dict[str, Any]) -> None:
-    random.setstate(state["python"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
     torch.random.set_rng_state(state["torch"])
     if "numpy" in state:
         try:
             import numpy as np
-            np.random.set_state(state["numpy"])
+            kind, keys, pos, has_gauss, cached = state["numpy"]
+            np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
         except ImportError:
             pass
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def load_tensors(path: Path):
+    """A ``.pt`` file of a checkpoint, tensors and plain data only (``weights_only=True``)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001  pickle.UnpicklingError, or a corrupt file
+        raise ValueError(f"{path}: not a checkpoint file of plain tensors and numbers (refused to load: "
+                         f"{str(exc).splitlines()[0][:200]})") from None
+
+
+def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
+    """Delete the ``.tmp-step-*-<pid>`` folders of saves whose process is gone (a job killed
+    while saving); a live process's folder (another job writing here) is left alone."""
+    directory = Path(directory)
+    removed = []
+    if not directory.is_dir():
+        return removed
+    for p in directory.glob(".tmp-step-*-*"):
+        pid = p.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def finished_run(out: str | os.PathLike, at_end: bool) -> dict[str, Any] | None:
+    """On ``--resume`` of a run that already reached its end (``at_end``): the final metrics it
+    wrote (``final_metrics.json``), so that resuming it again neither retrains nor overwrites
+    them with an empty last step's; else None."""
+    path = Path(out) / "final_metrics.json"
+    if not at_end or not path.is_file():
+        return None
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+    if not result.get("final_dir"):
+        return None
+    print(f"[resume] {out} already finished; its final metrics are kept ({path})", file=sys.stderr)
+    return result
 
 
 def save_checkpoint(directory: str | os.PathLike, model, tokenizer=None, optimizer=None, scheduler=None,
@@ -64,6 +125,7 @@ def save_checkpoint(directory: str | os.PathLike, model, tokenizer=None, optimiz
     renamed into place."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(directory)
     final = directory / f"step-{step:08d}"
     tmp = directory / f".tmp-step-{step:08d}-{os.getpid()}"
     if tmp.exists():
@@ -116,10 +178,10 @@ def load_checkpoint(path: str | os.PathLike, optimizer=None, scheduler=None,
     with ``from_pretrained(path)`` (so that it gets the right class, dtype and device)."""
     path = Path(path)
     if optimizer is not None:
-        optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location="cpu", weights_only=False))
+        optimizer.load_state_dict(load_tensors(path / "optimizer.pt"))
     if scheduler is not None:
-        scheduler.load_state_dict(torch.load(path / "scheduler.pt", map_location="cpu", weights_only=False))
+        scheduler.load_state_dict(load_tensors(path / "scheduler.pt"))
     if restore_rng and (path / "rng.pt").is_file():
-        _set_rng_state(torch.load(path / "rng.pt", map_location="cpu", weights_only=False))
+        _set_rng_state(load_tensors(path / "rng.pt"))
     with open(path / STATE_FILE, encoding="utf-8") as f:
         return json.load(f)

@@ -34,14 +34,16 @@ from typing import Any
 import torch
 
 from trainers.core.advantages import StepRecord
-from trainers.core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from trainers.core.checkpoint import finished_run, latest_checkpoint, load_checkpoint, save_checkpoint
 from trainers.core.cli import opt
+from trainers.core.config import TrainerConfig
 from trainers.core.logprobs import collate
+from trainers.core.policy import save_final
 from trainers.core.rl_losses import AGGREGATIONS, entropy_from_logits, kl_k3, policy_loss
 
 
 @dataclass
-class OnlineConfig:
+class OnlineConfig(TrainerConfig):
     model: str = opt("", "the starting policy (usually an SFT model); also the KL reference")
     env: str = opt("agent_gym/WebShop-v0", "registered env id")
     env_kwargs: str = opt("{}", "JSON of gym.make arguments")
@@ -67,17 +69,10 @@ class OnlineConfig:
                                              "default); --no-recompute-old-logprobs: use those recorded at generation")
     temperature: float = opt(1.0, "sampling temperature of rollouts")
     max_new_tokens: int = opt(128, "tokens per reply")
-    fmt: str = opt("react", "reply format: react or tags")
-    history: int = opt(3, "past turns shown in full in each step's prompt")
-    seed: int = opt(0, "seed of task draws, sampling and shuffles")
     save_every: int = opt(10, "checkpoint every N iterations (and at the end)")
     keep_last: int = opt(2, "checkpoints kept (0: all)")
     target_success: float = opt(0.0, "stop once an iteration's rollout success reaches this (0: never)")
     stop_after_iterations: int = opt(0, "stop (with a checkpoint) after this many iterations of this call (0: never)")
-    resume: bool = opt(False, "continue from the latest checkpoint in output_dir/checkpoints")
-    device: str = opt("auto", "auto, cpu, cuda...")
-    dtype: str = opt("float32", "float32, or bfloat16 autocast")
-    progress: bool = opt(True, "progress bar")
 
 
 def step_records(episode) -> list[StepRecord]:
@@ -190,11 +185,9 @@ class OnlineTrainer(abc.ABC):
 
     # ----- the loop ----------------------------------------------------------------------
     def setup(self) -> Path | None:
-        import transformers
-
         from trainers.core.metrics import MetricsLogger
         from trainers.core.optim import autocast, make_optimizer, resolve_device
-        from trainers.core.policy import Policy
+        from trainers.core.policy import load_policy, load_reference
 
         c = self.config
         self.out = Path(c.output_dir)
@@ -204,29 +197,39 @@ class OnlineTrainer(abc.ABC):
         self.ctx = autocast(self.device, c.dtype)
         self.ckpt_dir = self.out / "checkpoints"
         resume_from = latest_checkpoint(self.ckpt_dir) if c.resume else None
-        path = str(resume_from) if resume_from else c.model
-        self.tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-        self.model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).to(self.device)
-        self.ref = None
-        if self.uses_reference:
-            self.ref = transformers.AutoModelForCausalLM.from_pretrained(c.model, dtype=torch.float32)
-            self.ref = self.ref.to(self.device).eval()
-        self.policy = Policy(self.model, self.tokenizer)
+        self.policy = load_policy(c, resume_from, device=self.device)
+        self.model, self.tokenizer = self.policy.model, self.policy.tokenizer
+        # the frozen starting model; with LoRA none: the policy with its adapter disabled
+        self.ref = load_reference(c, self.policy) if self.uses_reference else None
         self.pad_id = self.tokenizer.pad_token_id
         self.optimizer = make_optimizer(self.model, c.lr)
         self.setup_extra(resume_from)
-        self.logger = MetricsLogger(self.out, console=True, config=dataclasses.asdict(c), stream=sys.stderr)
+        self.logger = MetricsLogger(self.out, console=True, tensorboard=c.tensorboard, wandb=c.wandb,
+                                    config=dataclasses.asdict(c), stream=sys.stderr)
         self.start = 0
         if resume_from:
             self.start = load_checkpoint(resume_from, self.optimizer)["step"]
         self.logger.truncate_after(self.start)  # a fresh run in a used folder starts a fresh log
         return resume_from
 
+    def reference(self):
+        """``with self.reference() as ref:`` the model of the reference log-probs."""
+        from trainers.core.policy import reference_scope
+
+        return reference_scope(self.model, self.ref)
+
     def train(self) -> dict[str, Any]:
         from tqdm.auto import tqdm
 
         c = self.config
-        self.setup()
+        resumed = self.setup()
+        done = finished_run(self.out, resumed is not None and self.start >= c.iterations)
+        if done is None and resumed is not None:  # stopped at its target before the last iteration
+            state = json.loads((resumed / "trainer_state.json").read_text())
+            done = finished_run(self.out, bool(state.get("reached_target")))
+        if done is not None:
+            self.logger.close()
+            return done
         group = self.make_group()
         history, started, done_here = [], time.time(), 0
         bar = tqdm(total=c.iterations, initial=self.start, desc=self.name, unit="it",
@@ -248,8 +251,8 @@ class OnlineTrainer(abc.ABC):
                 stop = bool(c.stop_after_iterations) and done_here >= c.stop_after_iterations
                 if (c.save_every and (it + 1) % c.save_every == 0) or last or stop:
                     save_checkpoint(self.ckpt_dir, self.model, self.tokenizer, self.optimizer, step=it + 1,
-                                    state={"config": dataclasses.asdict(c)}, keep_last=c.keep_last or None,
-                                    extra=self.save_extra)
+                                    state={"config": dataclasses.asdict(c), "reached_target": reached},
+                                    keep_last=c.keep_last or None, extra=self.save_extra)
                 if reached:
                     break
                 if stop and not last:
@@ -259,9 +262,7 @@ class OnlineTrainer(abc.ABC):
             if group is not None:
                 group.close()
             self.logger.close()
-        final = self.out / "final"
-        self.model.save_pretrained(final)
-        self.tokenizer.save_pretrained(final)
+        final = save_final(self.model, self.tokenizer, self.out / "final", merge=c.merge_lora)
         self.save_extra(final)
         result = {"iterations": self.start + len(history), "reached_target": reached,
                   "last": history[-1] if history else {}, "final_dir": str(final),
@@ -285,8 +286,9 @@ class OnlineTrainer(abc.ABC):
                 if not recorded:
                     logp, _, mask = token_stats(model, chunk, pad_id, ctx)
                     old += [reply_values(r, m) for r, m in zip(logp, mask)]
-                if self.ref is not None:
-                    logp, _, mask = token_stats(self.ref, chunk, pad_id, ctx)
+                if self.uses_reference:
+                    with self.reference() as ref:
+                        logp, _, mask = token_stats(ref, chunk, pad_id, ctx)
                     refs += [reply_values(r, m) for r, m in zip(logp, mask)]
             if recorded:
                 old = [torch.tensor(x["old_logp"], dtype=torch.float32) for x in samples]
@@ -307,7 +309,7 @@ class OnlineTrainer(abc.ABC):
                     adv = torch.tensor([samples[i]["advantage"] for i in ids], device=logp.device, dtype=logp.dtype)
                     loss, stats = policy_loss(logp, old_t, adv, mask, c.clip_low, c.clip_high, c.dual_clip or None,
                                               c.loss_agg)
-                    if self.ref is not None:
+                    if refs:
                         ref_t = right_align([refs[i] for i in ids], width).to(logp.device)
                         kl = (kl_k3(logp, ref_t) * mask).sum() / mask.sum().clamp(min=1)
                         loss = loss + c.kl_coef * kl

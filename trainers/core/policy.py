@@ -9,6 +9,8 @@ tokenizes prompts the same way.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -36,20 +38,13 @@ class Policy:
     @classmethod
     def load(cls, path_or_name: str | os.PathLike, dtype: Any = None, device: Any = None, **kwargs) -> "Policy":
         """Load a model and tokenizer from a local folder or a hub id (no network when
-        ``HF_HUB_OFFLINE=1`` or when the path is a local folder)."""
+        ``HF_HUB_OFFLINE=1`` or when the path is a local folder); a LoRA adapter folder loads
+        as its base with the adapter merged (``load_model``)."""
         import torch
-        import transformers
 
-        path = str(path_or_name)
-        local = Path(path).is_dir() or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
-        load_kwargs: dict[str, Any] = {"local_files_only": local}
-        if dtype is not None:
-            load_kwargs["dtype"] = getattr(torch, dtype) if isinstance(dtype, str) and dtype != "auto" else dtype
-        model = transformers.AutoModelForCausalLM.from_pretrained(path, **load_kwargs)
-        tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=local)
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        return cls(model, tokenizer, device=device, **kwargs)
+        return cls(load_model(path_or_name, dtype), load_tokenizer(path_or_name), device=device, **kwargs)
 
     def save(self, path: str | os.PathLike) -> Path:
         out = Path(path)
@@ -68,3 +63,153 @@ class Policy:
     def encode(self, messages: Sequence[dict]) -> list[int]:
         # a chat template writes its own special tokens; the plain format gets the tokenizer's
         return list(self.tokenizer(self.render(messages), add_special_tokens=not self.use_chat_template)["input_ids"])
+
+
+# -------------------------------------------------------------------------------------------
+# Loading: every trainer, the rollouts and the evaluation load models through ``load_model``.
+# -------------------------------------------------------------------------------------------
+ADAPTER_FILE = "adapter_config.json"
+
+# how many models ``load_model`` has read from disk in this process (tests assert that a LoRA
+# run never loads its reference as a second copy)
+LOADS = {"count": 0}
+
+
+def _local(path: str) -> bool:
+    return Path(path).is_dir() or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+
+
+def is_adapter(path: str | os.PathLike) -> bool:
+    return (Path(path) / ADAPTER_FILE).is_file()
+
+
+def load_tokenizer(path: str | os.PathLike):
+    """The tokenizer of a model folder (of an adapter folder without one: its base's)."""
+    import json
+
+    import transformers
+
+    path = str(path)
+    if is_adapter(path) and not (Path(path) / "tokenizer_config.json").is_file():
+        path = json.loads((Path(path) / ADAPTER_FILE).read_text())["base_model_name_or_path"]
+    return transformers.AutoTokenizer.from_pretrained(path, local_files_only=_local(path))
+
+
+def load_model(path: str | os.PathLike, dtype: Any = None):
+    """A causal LM from a folder or hub id, in ``dtype`` (a torch dtype or its name; None: as
+    stored). A LoRA adapter folder (``adapter_config.json``, what a LoRA run writes to
+    ``final/``) loads as its base model with the adapter merged into it."""
+    import torch
+    import transformers
+
+    path = str(path)
+    if isinstance(dtype, str) and dtype != "auto":
+        dtype = getattr(torch, dtype)
+    if is_adapter(path):
+        import json
+
+        import peft
+
+        base = json.loads((Path(path) / ADAPTER_FILE).read_text())["base_model_name_or_path"]
+        model = peft.PeftModel.from_pretrained(load_model(base, dtype), path)
+        return model.merge_and_unload()
+    kwargs: dict[str, Any] = {"local_files_only": _local(path)}
+    if dtype is not None:
+        kwargs["dtype"] = dtype
+    LOADS["count"] += 1
+    return transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
+
+
+def lora_config(config):
+    import peft
+
+    targets = config.lora_target_modules.strip()
+    return peft.LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                           target_modules=targets if targets == "all-linear" else
+                           [t.strip() for t in targets.split(",") if t.strip()],
+                           task_type="CAUSAL_LM")
+
+
+def load_policy(config, path: str | os.PathLike | None = None, device: Any = None) -> Policy:
+    """The trainable policy of a run, as its config (``trainers.core.config.TrainerConfig``)
+    says: ``config.model`` (or ``path``, a checkpoint of this run to resume from), on
+    ``device`` (default: ``config.device``), with LoRA (``lora_r`` > 0: the base frozen, in
+    bfloat16 when ``dtype`` is bfloat16; the adapter float32), gradient checkpointing, and in
+    training mode. A checkpoint of a LoRA run holds the adapter only: the base is
+    ``config.model`` again."""
+    import torch
+
+    from trainers.core.optim import resolve_device
+
+    device = resolve_device(config.device) if device is None else device
+    source = str(path or config.model)
+    if not source:
+        raise ValueError(f"{type(config).__name__}.model is required")
+    if config.lora_r:
+        import peft
+
+        # the frozen base may be stored in bfloat16; the adapter (peft casts it) stays float32
+        start = config.model or (json.loads((Path(path) / ADAPTER_FILE).read_text())["base_model_name_or_path"]
+                                 if path is not None and is_adapter(path) else "")
+        if not start:
+            raise ValueError(f"{type(config).__name__}.model is required")
+        base = load_model(start, config.dtype)
+        if path is not None and is_adapter(path):
+            model = peft.PeftModel.from_pretrained(base, str(path), is_trainable=True)
+        else:
+            model = peft.get_peft_model(base, lora_config(config))
+            # the adapter's base is the model this run started from (itself maybe an adapter,
+            # merged above): what ``load_model`` of the saved adapter must rebuild
+            model.peft_config["default"].base_model_name_or_path = start
+    else:
+        model = load_model(source, torch.float32)  # trained weights: float32 master copy
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.config.use_cache = False
+    model.train()
+    return Policy(model, load_tokenizer(source), device=device)
+
+
+def has_adapter(model) -> bool:
+    return hasattr(model, "disable_adapter") and hasattr(model, "peft_config")
+
+
+def load_reference(config, policy: Policy):
+    """The frozen reference model (the starting policy) of DPO's, PPO's or GiGPO's KL term:
+    with LoRA, ``None`` (the reference is the policy with its adapter disabled: see
+    ``reference_scope``; never a second copy); else a second copy of ``config.model``,
+    stored in ``config.dtype``, in eval mode, without gradients."""
+    if has_adapter(policy.model):
+        return None
+    ref = load_model(config.model, config.dtype).to(policy.device).eval()
+    for p in ref.parameters():
+        p.requires_grad_(False)
+    return ref
+
+
+@contextlib.contextmanager
+def reference_scope(policy_model, reference=None):
+    """``with reference_scope(model, ref) as m:`` ``m`` computes the reference's log-probs:
+    ``ref`` when there is one, else the LoRA model with its adapter disabled."""
+    if reference is not None:
+        yield reference
+        return
+    if not has_adapter(policy_model):
+        raise ValueError("no reference model and no LoRA adapter to disable")
+    with policy_model.disable_adapter():
+        yield policy_model
+
+
+def save_final(model, tokenizer, folder: str | os.PathLike, merge: bool = False) -> Path:
+    """The final model: the full model, or with LoRA the adapter (and with ``merge`` the base
+    with the adapter merged in ``folder/merged``)."""
+    folder = Path(folder)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    if merge and has_adapter(model):
+        import copy
+
+        merged = copy.deepcopy(model).merge_and_unload()
+        merged.save_pretrained(folder / "merged")
+        tokenizer.save_pretrained(folder / "merged")
+    return folder
