@@ -166,7 +166,8 @@ def cmd_serve(args) -> int:
         print(f"recording human logs to {args.record}/human_logs/ and trajectories to {args.record}/trajectories.jsonl",
               flush=True)
     serve(host=args.host, port=args.port, catalog=catalog, split=args.split, goals=args.goals,
-          show_attrs=args.show_attrs, done_seconds=args.done_seconds, record_dir=args.record, agentgym=args.agentgym)
+          show_attrs=args.show_attrs, done_seconds=args.done_seconds, record_dir=args.record, agentgym=args.agentgym,
+          record_max_bytes=args.record_max_mb << 20)
     return 0
 
 
@@ -300,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--done-seconds", type=float, default=120.0,
                    help="how long a finished visit's done page stays available (default 120)")
     p.add_argument("--record", metavar="DIR", help="write human logs (DIR/human_logs/) and trajectories of visits")
+    p.add_argument("--record-max-mb", type=int, default=1024,
+                   help="stop recording once DIR holds this many MB (default 1024; at most 100,000 visit logs)")
     catalog_args(p)
     p.set_defaults(func=cmd_serve)
 

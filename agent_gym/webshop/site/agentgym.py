@@ -42,7 +42,6 @@ after 8,000 creations, handing one env to two clients). Errors are JSON
 from __future__ import annotations
 
 import itertools
-import json
 import secrets
 import threading
 import time
@@ -54,6 +53,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from agent_gym.webshop import pages
 from agent_gym.webshop.env import WebShopEnv
 from agent_gym.webshop.goals import SPLIT_BOUNDS, split_of
+from agent_gym.webshop.site.jsonbody import json_object
 from agent_gym.webshop.site.sessions import SessionStore
 
 PREFIX = "/agentgym"
@@ -127,15 +127,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _body() -> dict[str, Any]:
-    raw = request.get_data(cache=True)
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        abort(400, description="the body is not valid JSON")
-    if not isinstance(body, dict):
-        abort(400, description="the body must be a JSON object")
-    return body
+_body = json_object
 
 
 def _env_idx(value: Any) -> int:

@@ -25,18 +25,18 @@ site's ``SessionStore`` policy (and its limits); ids come from ``secrets``.
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify
 
 from agent_gym.core.env import EpisodeOverError
 from agent_gym.webshop import pages
 from agent_gym.webshop.env import WebShopEnv
+from agent_gym.webshop.site.jsonbody import json_object
 from agent_gym.webshop.site.sessions import SessionStore
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -76,17 +76,7 @@ def _store() -> EnvStore:
         return config["api_store"]
 
 
-def _body() -> dict[str, Any]:
-    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        abort(400, description="the body is not valid JSON")
-    if not isinstance(body, dict):
-        abort(400, description="the body must be a JSON object")
-    return body
+_body = json_object  # over MAX_CONTENT_LENGTH: 413 before it is read
 
 
 def _is_int(value: Any) -> bool:
@@ -174,6 +164,7 @@ def observation(sid: str):
 @bp.post("/<sid>/close")
 def close(sid: str):
     session = _session(sid)
+    _body()  # none expected, but a malformed one is still a 400
     _store().close(session.sid)
     with session.lock:
         session.env.close()

@@ -26,11 +26,19 @@ from agent_gym.webshop.env import resolve_catalog
 from agent_gym.webshop.reward import ORIGINAL_RULES
 from agent_gym.webshop.shop import ShopSession
 from agent_gym.webshop.site.api import bp as api_bp
-from agent_gym.webshop.site.recording import Recorder
+from agent_gym.webshop.site.recording import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, Recorder
 from agent_gym.webshop.site.sessions import SessionStore
 
 MAX_FIELD_CHARS = 2000
 MAX_BODY_BYTES = 64 * 1024
+# waitress: a request body over MAX_BODY_BYTES is refused (413) as soon as its Content-Length is
+# read, and a chunked one once it gets there, instead of being spooled to disk first; slow
+# clients cost a socket each but no worker thread (waitress reads requests asynchronously), so
+# the connection limit is set well above waitress's 100, on poll() which has no FD_SETSIZE cap;
+# connections silent for CHANNEL_TIMEOUT seconds are closed. Beyond this (thousands of slow
+# clients), put the site behind a buffering proxy (docs/site.md).
+SERVER_SETTINGS = {"connection_limit": 1000, "asyncore_use_poll": True, "channel_timeout": 30,
+                   "cleanup_interval": 10, "max_request_body_size": MAX_BODY_BYTES}
 JSON_PREFIXES = ("/api/", "/agentgym/")  # the machine APIs: errors as JSON, not pages
 
 
@@ -44,7 +52,8 @@ def _image(url: Any) -> str | None:
 
 def create_app(catalog=None, split: str = "test", goals: str = "human", show_attrs: bool = False,
                max_sessions: int = 10_000, idle_seconds: float = 1800.0, done_seconds: float = 120.0,
-               record_dir=None, agentgym: bool = False) -> Flask:
+               record_dir=None, agentgym: bool = False, record_max_bytes: int = DEFAULT_MAX_BYTES,
+               record_max_files: int = DEFAULT_MAX_FILES) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     catalog = resolve_catalog(catalog)
@@ -53,7 +62,8 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
         raise ValueError(f"the catalog has no {goals} goals in split {split!r}")
     store = SessionStore(max_sessions=max_sessions, idle_seconds=idle_seconds, done_seconds=done_seconds)
     app.extensions["agent_gym"] = {"catalog": catalog, "store": store, "split": split, "goals": goals}
-    recorder = Recorder(record_dir, split=split, goals=goals) if record_dir else None
+    recorder = Recorder(record_dir, split=split, goals=goals, max_bytes=record_max_bytes,
+                        max_files=record_max_files) if record_dir else None
     app.extensions["agent_gym"]["recorder"] = recorder  # record_dir: human logs + trajectories (recording.py)
 
     def new_visit(task_id: int):
@@ -71,6 +81,13 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
     def field(name: str) -> str:
         value = request.form.get(name, "")
         return value[:MAX_FIELD_CHARS]
+
+    @app.before_request
+    def refuse_large_bodies():
+        # before any route runs, also those that never read their body (Flask's
+        # MAX_CONTENT_LENGTH only applies when a route reads it)
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            abort(413, description=f"request bodies are limited to {MAX_BODY_BYTES} bytes")
 
     app.extensions["agent_gym"]["new_visit"] = new_visit
     app.extensions["agent_gym"]["visit_or_404"] = visit_or_404
@@ -113,13 +130,16 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
         with visit.lock:
             outcome = recorder.act(visit, action) if recorder else visit.shop.act(action)
             visit.steps += 0 if outcome.error else 1
-        return redirect(url_for("page", sid=sid, error=outcome.error[:200]) if outcome.error else url_for("page", sid=sid))
+            # the page shows this message, never text from its URL (a link's author could
+            # otherwise make the site say anything): ?error=1 only asks for it
+            visit.error = outcome.error[:200] if outcome.error else None
+        return redirect(url_for("page", sid=sid, error=1) if outcome.error else url_for("page", sid=sid))
 
     def render_page(visit):
         shop = visit.shop
         elements = [(role, text, {**extra, "image": _image(extra.get("image"))} if "image" in extra else extra)
                     for role, text, extra in pages.elements(shop)]
-        error = request.args.get("error", "")[:200]
+        error = (visit.error or "") if request.args.get("error") else ""
         return render_template("shop.html", s=shop, elements=elements, sid=visit.sid, task_id=visit.task_id,
                                error=error, split=split, breakdown=sorted(shop.reward_info.items()),
                                TEXT=pages.TEXT, BUTTON=pages.BUTTON, OPTION=pages.OPTION,
@@ -142,14 +162,18 @@ def create_app(catalog=None, split: str = "test", goals: str = "human", show_att
     return app
 
 
+def make_server(app, host: str = "127.0.0.1", port: int = 3000, threads: int = 8):
+    """A waitress server for ``app`` (not yet running: call ``run()``)."""
+    from waitress.server import create_server
+
+    return create_server(app, host=host, port=port, threads=threads, **SERVER_SETTINGS)
+
+
 def serve(host: str = "127.0.0.1", port: int = 3000, threads: int = 8, **kwargs) -> None:
-    """Serve the site with waitress when installed, else Flask's threaded server."""
+    """Serve the site with waitress."""
     app = create_app(**kwargs)
     # waitress warns on every request that waits for a free thread: expected under load
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    try:
-        from waitress import serve as waitress_serve
-    except ImportError:
-        app.run(host=host, port=port, threaded=True)
-    else:
-        waitress_serve(app, host=host, port=port, threads=threads)
+    server = make_server(app, host=host, port=port, threads=threads)
+    server.print_listen("Serving on http://{}:{}")
+    server.run()

@@ -11,11 +11,16 @@
 
 Invalid actions (a click on something not on the page) change nothing and are not recorded.
 Each line is written whole under a lock, so concurrent visitors cannot interleave lines.
+
+A public site's visitors could otherwise fill the disk: recording stops (with one warning in
+the log; the site keeps serving) once ``DIR`` holds ``max_bytes`` (default 1 GiB) or
+``max_files`` human-log files (default 100,000), counting what was there before.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,10 @@ from agent_gym.webshop import pages
 from agent_gym.webshop.shop import Outcome, ShopSession, parse_action
 
 ENV_ID = "agent_gym/WebShop-v0"
+DEFAULT_MAX_BYTES = 1 << 30
+DEFAULT_MAX_FILES = 100_000
+
+log = logging.getLogger(__name__)
 
 # our page kinds -> the original's page names
 ORIGINAL_PAGE = {"search": "index", "results": "search_results", "item": "item_page",
@@ -58,18 +67,37 @@ def canonical_action(action: str) -> str:
 
 
 class Recorder:
-    def __init__(self, record_dir, split: str, goals: str = "human", env_id: str = ENV_ID):
+    def __init__(self, record_dir, split: str, goals: str = "human", env_id: str = ENV_ID,
+                 max_bytes: int = DEFAULT_MAX_BYTES, max_files: int = DEFAULT_MAX_FILES):
         self.dir = Path(record_dir)
         self.logs_dir = self.dir / "human_logs"
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.trajectories_path = self.dir / "trajectories.jsonl"
         self.split, self.goals, self.env_id = split, goals, env_id
+        self.max_bytes, self.max_files = int(max_bytes), int(max_files)
         self._lock = threading.Lock()
+        # what the folder already holds counts against the caps (a restarted site resumes)
+        files = [p for p in self.dir.rglob("*") if p.is_file()]
+        self._bytes = sum(p.stat().st_size for p in files)
+        self._log_files = sum(1 for p in self.logs_dir.glob("*.jsonl"))
+        self.stopped = False
 
     def _append(self, path: Path, text: str) -> None:
-        with self._lock, open(path, "a", encoding="utf-8") as f:
-            f.write(text + "\n")
-            f.flush()
+        data = (text + "\n").encode("utf-8")
+        with self._lock:
+            new_file = path.parent == self.logs_dir and not path.exists()
+            if self.stopped or self._bytes + len(data) > self.max_bytes or (
+                    new_file and self._log_files >= self.max_files):
+                if not self.stopped:
+                    self.stopped = True
+                    log.warning("recording stopped: %s holds %d bytes in %d visit logs, and the caps are %d bytes "
+                                "and %d visit logs (the site goes on serving)", self.dir, self._bytes,
+                                self._log_files, self.max_bytes, self.max_files)
+                return
+            with open(path, "ab") as f:
+                f.write(data)
+            self._bytes += len(data)
+            self._log_files += new_file
 
     def page_view(self, visit) -> None:
         line = human_log_line(visit.shop, visit.sid)

@@ -28,6 +28,7 @@ class Visit:
     shop: ShopSession
     last_seen: float = field(default_factory=time.monotonic)
     steps: int = 0
+    error: str | None = None  # the site's message about the last action, if it was refused
     log: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
