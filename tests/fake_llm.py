@@ -18,11 +18,13 @@ class FakeLLM:
 
     An item is a reply text, or a dict: ``{"status": 500, "body": ...}``, ``{"sleep": s,
     "text": ...}``, ``{"raw": bytes}``; when the script runs out, ``default`` is answered.
+    ``rule(request) -> item or None``, when given, answers first (e.g. by the request's prompt).
     """
 
-    def __init__(self, script=(), default="Thought: nothing to do\nAction: click[back to search]"):
+    def __init__(self, script=(), default="Thought: nothing to do\nAction: click[back to search]", rule=None):
         self.script = list(script)
         self.default = default
+        self.rule = rule
         self.requests: list[dict] = []
         self.headers: list[dict] = []
         self.lock = threading.Lock()
@@ -36,9 +38,12 @@ class FakeLLM:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with fake.lock:
-                    fake.requests.append(json.loads(body))
+                    request = json.loads(body)
+                    fake.requests.append(request)
                     fake.headers.append(dict(self.headers))
-                    item = fake.script.pop(0) if fake.script else fake.default
+                    item = fake.rule(request) if fake.rule else None
+                    if item is None:
+                        item = fake.script.pop(0) if fake.script else fake.default
                 if isinstance(item, str):
                     item = {"text": item}
                 if item.get("sleep"):

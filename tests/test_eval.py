@@ -122,7 +122,9 @@ def test_agent_failure_stops_cleanly_or_skips(small_catalog, tmp_path):
     BrokenAgent.calls = 0
     r = evaluate(_config(small_catalog, workers=1, on_agent_error="skip", output=str(tmp_path / "skip")),
                  agent=BrokenAgent)
-    assert r["episodes"] == 24 and len(r["agent_errors"]) == 24 - len(saved) and r["complete"]
+    # skipped episodes count as failed, are not "complete", and are retried by a resume
+    assert r["episodes"] == 24 and len(r["agent_errors"]) == 24 - len(saved) and not r["complete"]
+    assert r["skipped_episodes"] == 24 - len(saved)
 
 
 def test_leaderboard_from_results(small_catalog, tmp_path):

@@ -75,18 +75,34 @@ def _print_results(results: dict) -> None:
     print(parts)
     print(f"  mean steps {results['mean_steps']:.2f}   invalid actions {100 * results['invalid_action_rate']:.1f}%   "
           f"env {results['env_time_s']:.1f} s   agent {results['agent_time_s']:.1f} s")
+    if results.get("steps_per_success") is not None or results.get("tokens_per_step") is not None:
+        succ, tok = results.get("steps_per_success"), results.get("tokens_per_step")
+        print(f"  steps/success {'-' if succ is None else f'{succ:.2f}'}   "
+              f"tokens/step {'-' if tok is None else f'{tok:.1f}'}")
+    llm = results.get("llm")
+    if llm:
+        print(f"  requests {llm['requests']} (retries {llm['retries']})   parse failures {llm['parse_failures']}   "
+              f"fallbacks {llm['fallbacks']}   tokens {llm['prompt_tokens']} prompt / {llm['completion_tokens']} completion")
     if results.get("agent_errors"):
         print(f"  agent errors: {len(results['agent_errors'])} (first: {results['agent_errors'][0]})")
+    if results.get("skipped_episodes"):
+        print(f"  {results['skipped_episodes']} episodes skipped after agent errors count as failed; "
+              "rerun the same command to retry them")
 
 
 def cmd_eval(args) -> int:
-    from agent_gym.eval.runner import AgentFailure, EvalConfig, RunMismatchError, evaluate
+    from agent_gym.eval.runner import AgentFailure, EvalConfig, EvalInterrupted, RunMismatchError, evaluate
 
     config = EvalConfig(env_id=args.env, agent=args.agent, split=args.split, n=args.n, seed=args.seed,
                         workers=args.workers, output=args.output, env_kwargs=_env_kwargs(args),
                         agent_kwargs=_agent_kwargs(args), on_agent_error=args.on_agent_error)
     try:
         results = evaluate(config)
+    except EvalInterrupted as exc:
+        _print_results(exc.results)
+        print("interrupted: the finished episodes and results.json are saved; rerun the same command to continue",
+              file=sys.stderr)
+        return 130
     except (AgentFailure, RunMismatchError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -56,6 +56,7 @@ def rows_for(results: list[dict], published: bool = True) -> list[dict]:
             "split": r.get("split", ""), "episodes": r.get("episodes", ""), "score": r["score"],
             "success_rate": r["success_rate"], "attribute": c.get("attribute"), "option": c.get("option"),
             "type": c.get("type"), "price": c.get("price"), "mean_steps": r.get("mean_steps"),
+            "steps_per_success": r.get("steps_per_success"), "tokens_per_step": r.get("tokens_per_step"),
         })
     if published:
         for p in PUBLISHED:
@@ -65,7 +66,10 @@ def rows_for(results: list[dict], published: bool = True) -> list[dict]:
 
 COLUMNS = [("env", "env"), ("catalog", "catalog"), ("agent", "agent"), ("split", "split"), ("episodes", "episodes"),
            ("score", "score"), ("success_rate", "success %"), ("attribute", "att"), ("option", "opt"),
-           ("type", "type"), ("price", "price"), ("mean_steps", "steps")]
+           ("type", "type"), ("price", "price"), ("mean_steps", "steps"), ("steps_per_success", "steps/success"),
+           ("tokens_per_step", "tokens/step")]
+NUMERIC = frozenset({"episodes", "score", "success_rate", "attribute", "option", "type", "price", "mean_steps",
+                     "steps_per_success", "tokens_per_step"})
 
 
 def _cell(value) -> str:
@@ -78,7 +82,7 @@ def _cell(value) -> str:
 
 def markdown(rows: list[dict]) -> str:
     head = "| " + " | ".join(t for _, t in COLUMNS) + " |"
-    sep = "|" + "|".join("---:" if k in ("episodes", "score", "success_rate", "attribute", "option", "type", "price", "mean_steps") else "---" for k, _ in COLUMNS) + "|"
+    sep = "|" + "|".join("---:" if k in NUMERIC else "---" for k, _ in COLUMNS) + "|"
     body = ["| " + " | ".join(_cell(r.get(k)).replace("|", "\\|") for k, _ in COLUMNS) + " |" for r in rows]
     note = f"\nRows marked (published): {PUBLISHED_NOTE}." if any("(published)" in str(r["agent"]) for r in rows) else ""
     return "\n".join([head, sep, *body]) + "\n" + note
@@ -101,7 +105,8 @@ img {{ max-width: 900px; margin-top: 1.5rem; }}
 <h1>agent_gym leaderboard</h1>
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 <p>Score = 100 x mean reward; success = share of episodes with reward 1; att/opt/type/price as in
-Table 2 of the WebShop paper. Italic rows: {html.escape(PUBLISHED_NOTE)}.</p>
+Table 2 of the WebShop paper; steps = steps per task, steps/success = steps per successful episode,
+tokens/step = tokens the agent generated per step (LLM agents; empty when the agent reports none). Italic rows: {html.escape(PUBLISHED_NOTE)}.</p>
 {img}
 </body></html>
 """

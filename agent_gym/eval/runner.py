@@ -7,6 +7,15 @@ one ``BatchAgent`` acting for all of them at once. Every finished episode is app
 summary. A run that is interrupted continues where it stopped: finished episodes are read
 back and skipped, nothing is lost or run twice. Results depend only on the configuration
 (task ids, seeds), not on ``workers`` or on interruptions.
+
+``OUTPUT/run.json`` holds what a resume must match (env, agent, its options, split, seed); the
+agent's transport settings (``base_url``, ``timeout``, retries, ``concurrency``) may change
+between sessions, and secrets (``api_key``, any ``*_key``/``*token``/``*secret``/``password``
+option) are never written. With ``on_agent_error="skip"`` an episode whose agent call fails is
+recorded with ``meta["agent_error"]``, counts as failed, and is retried by the next resume; its
+error stays listed in ``agent_errors``. An error with ``fatal = True`` (a wrong model name, a
+bad key) stops the run in either mode. Ctrl-C stops at once, writes the results so far and
+raises ``EvalInterrupted`` (the command line exits 130).
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -24,16 +34,34 @@ import gymnasium as gym
 from tqdm.auto import tqdm
 
 import agent_gym  # noqa: F401  (registers the envs)
-from agent_gym.agents import agent_name, as_batch_agent, load_agent
-from agent_gym.core.trajectory import Trajectory, read_trajectories, write_trajectories
+from agent_gym.agents import SlotErrors, agent_name, as_batch_agent, load_agent
+from agent_gym.core.trajectory import Trajectory, read_trajectories, replace_trajectories, write_trajectories
 
 TRAJECTORIES = "trajectories.jsonl"
 RESULTS = "results.json"
 RUN = "run.json"
 
 
+# agent options that say how to reach the agent, not which agent it is: a resume may change them
+TRANSPORT_KEYS = frozenset({"api_key", "base_url", "timeout", "max_retries", "backoff", "max_backoff",
+                            "concurrency", "headers"})
+_SECRET = re.compile(r"(^|_)(api_?key|key|secret|password|passwd|token|auth|authorization)$", re.I)
+
+
+def _resume_ignores(key: str) -> bool:
+    return key in TRANSPORT_KEYS or bool(_SECRET.search(key))
+
+
 class RunMismatchError(RuntimeError):
-    """The output folder holds a run with another configuration."""
+    """The output folder holds a run with another configuration (or records of another run)."""
+
+
+class EvalInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the run; ``results`` are those written for the finished episodes."""
+
+    def __init__(self, results: dict[str, Any]):
+        super().__init__("interrupted")
+        self.results = results
 
 
 @dataclass
@@ -54,6 +82,7 @@ class EvalConfig:
         """What must match for a resumed run to continue this one."""
         d = asdict(self)
         d["env_kwargs"] = _jsonable(self.env_kwargs)
+        d["agent_kwargs"] = {k: v for k, v in self.agent_kwargs.items() if not _resume_ignores(k)}
         # n may grow on resume: the tasks are the first n of the split either way
         for key in ("n", "workers", "output", "progress", "on_agent_error"):
             d.pop(key)
@@ -108,66 +137,131 @@ def evaluate(config: EvalConfig, agent: Any = None, env_factory: Callable[[], An
 
     out_dir = Path(config.output) if config.output else None
     done: dict[int, Trajectory] = {}
+    skipped: list[Trajectory] = []  # episodes whose agent failed (all sessions): retried on resume
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        done = _resume(out_dir, config)
+        try:
+            done, skipped = _resume(out_dir, config, agent_name(batch_agent))
+        except BaseException:
+            envs[0].close()
+            raise
     todo = [t for t in task_ids if t not in done]
     envs += [make() for _ in range(min(config.workers, max(len(todo), 1)) - 1)]
 
-    timing = {"env_s": 0.0, "agent_s": 0.0}
     bar = tqdm(total=n, initial=len(done), desc=f"{agent_name(batch_agent)} on {config.split}", unit=" ep",
                disable=not config.progress)
-    errors: list[str] = []
     failure: AgentFailure | None = None
+    interrupted = False
     try:
-        _run_slots(envs, batch_agent, todo, config, done, out_dir, timing, bar, errors)
+        _run_slots(envs, batch_agent, todo, config, done, skipped, out_dir, bar)
     except AgentFailure as exc:
         failure = exc
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         bar.close()
         for env in envs:
             env.close()
-    results = summarize([done[t] for t in task_ids if t in done], config, n, timing, batch_agent)
+    results = summarize(_scored(task_ids, done, skipped), config, n, batch_agent, skipped=skipped)
     catalog = getattr(envs[0].unwrapped, "catalog", None)
     if catalog is not None:
         results["catalog"] = {"source": catalog.meta.get("source"), "n_products": len(catalog),
                               "folder": str(catalog.folder)}
-    results["agent_errors"] = errors
-    results["complete"] = len(done) >= n
+    results["complete"] = all(t in done for t in task_ids)
     if failure is not None:
         results["stopped_by"] = str(failure)
+    if interrupted:
+        results["stopped_by"] = "interrupted (Ctrl-C); rerun the same command to continue"
     if out_dir is not None:
         tmp = out_dir / (RESULTS + ".tmp")
         tmp.write_text(json.dumps(results, indent=2))
         os.replace(tmp, out_dir / RESULTS)
+    if interrupted:
+        raise EvalInterrupted(results)
     if failure is not None:  # results so far are saved; the caller decides what to do
         raise failure
     return results
 
 
-def _resume(out_dir: Path, config: EvalConfig) -> dict[int, Trajectory]:
+def _scored(task_ids, done: dict[int, Trajectory], skipped: list[Trajectory]) -> list[Trajectory]:
+    """One record per task that has one: the finished episode, else its last failed attempt."""
+    failed = {t.task_id: t for t in skipped}
+    return [done[t] if t in done else failed[t] for t in task_ids if t in done or t in failed]
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def _differences(old, new, prefix: str = "") -> list[str]:
+    """``key: old -> new`` for each differing key, nested keys dotted."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for k in sorted(set(old) | set(new), key=str):
+            if old.get(k, "<unset>") != new.get(k, "<unset>"):
+                out += _differences(old.get(k, "<unset>"), new.get(k, "<unset>"), f"{prefix}{k}.")
+        return out
+    return [f"{prefix.rstrip('.')}: {json.dumps(old, default=str)[:80]} -> {json.dumps(new, default=str)[:80]}"]
+
+
+def _resume(out_dir: Path, config: EvalConfig, agent_label: str) -> tuple[dict[int, Trajectory], list[Trajectory]]:
+    """The finished episodes and the failed attempts recorded in ``out_dir``; refuses a folder of
+    another run (naming what differs, or the file and line of a foreign record)."""
     run_file = out_dir / RUN
     identity = config.identity()
-    if run_file.exists():
-        previous = json.loads(run_file.read_text())
-        if previous != identity:
-            changed = sorted(k for k in set(previous) | set(identity) if previous.get(k) != identity.get(k))
+    has_run = run_file.exists()
+    if has_run:
+        try:
+            previous = json.loads(run_file.read_text())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RunMismatchError(f"{run_file} is not a run file ({exc}); use another --output") from None
+        if not isinstance(previous, dict):
+            raise RunMismatchError(f"{run_file} is not a run file; use another --output")
+        kept = dict(previous)
+        if isinstance(kept.get("agent_kwargs"), dict):  # an older run.json may hold a secret
+            kept["agent_kwargs"] = {k: v for k, v in kept["agent_kwargs"].items() if not _resume_ignores(k)}
+        if kept != identity:
             raise RunMismatchError(
-                f"{out_dir} holds a run with another configuration (differs in {', '.join(changed)}); "
+                f"{out_dir} holds a run with another configuration ({'; '.join(_differences(kept, identity))}); "
                 "use another --output, or delete the folder to start over")
-    else:
-        run_file.write_text(json.dumps(identity, indent=2))
     done: dict[int, Trajectory] = {}
+    skipped: list[Trajectory] = []
     path = out_dir / TRAJECTORIES
     if path.exists():
-        for t in read_trajectories(path):
-            done[t.task_id] = t
-        # rewrite without a half-written tail, so appends start on a clean line
-        write_trajectories(path, [done[k] for k in sorted(done)])
-    return done
+        for lineno, t in read_trajectories(path, with_lines=True):
+            theirs = (t.env_id, t.split, t.seed, t.agent)
+            ours = (config.env_id, config.split, config.seed, agent_label)
+            if theirs != ours:
+                raise RunMismatchError(
+                    f"{path}:{lineno}: an episode of agent {t.agent!r} on {t.env_id} ({t.split}, seed {t.seed}), "
+                    f"not of this run (agent {agent_label!r} on {config.env_id}, {config.split}, seed {config.seed})"
+                    + ("" if has_run else f"; {out_dir} has no {RUN}") + ": use another --output")
+            if t.meta.get("agent_error"):
+                skipped.append(t)
+            else:
+                done[t.task_id] = t
+        # rewrite without a half-written tail (so appends start on a clean line), atomically
+        replace_trajectories(path, [done[k] for k in sorted(done)] + skipped)
+    if not has_run or kept != previous:
+        _write_json(run_file, identity)
+    return done, skipped
 
 
-def _run_slots(envs, agent, todo, config, done, out_dir, timing, bar, errors) -> None:
+def _step_info(agent, slot: int) -> dict[str, Any]:
+    fn = getattr(agent, "step_info", None)
+    if not callable(fn):
+        return {}
+    info = fn(slot)
+    return json.loads(json.dumps(info, default=str)) if isinstance(info, dict) else {}
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    return bool(getattr(exc, "fatal", False))
+
+
+def _run_slots(envs, agent, todo, config, done, skipped, out_dir, bar) -> None:
     queue = list(reversed(todo))
     slots: dict[int, dict[str, Any]] = {}
 
@@ -178,24 +272,39 @@ def _run_slots(envs, agent, todo, config, done, out_dir, timing, bar, errors) ->
         env = envs[slot]
         t = time.perf_counter()
         obs, info = env.reset(seed=config.seed + task_id, options={"task_id": task_id})
-        timing["env_s"] += time.perf_counter() - t
+        env_s = time.perf_counter() - t
         traj = Trajectory(env_id=config.env_id, task_id=task_id, instruction=info["instruction"], observation=obs,
                           split=config.split, seed=config.seed, agent=agent_name(agent),
                           env_kwargs=_jsonable(config.env_kwargs),
                           initial_info={k: info[k] for k in ("page", "anchor", "available_actions") if k in info})
         t = time.perf_counter()
         agent.reset(slot, info["instruction"], info)
-        timing["agent_s"] += time.perf_counter() - t
-        slots[slot] = {"obs": obs, "info": info, "traj": traj}
+        slots[slot] = {"obs": obs, "info": info, "traj": traj, "env_s": env_s, "agent_s": time.perf_counter() - t}
         return True
 
-    def finish(slot: int, traj: Trajectory) -> None:
-        done[traj.task_id] = traj
+    def record(slot: int) -> Trajectory:
+        state = slots.pop(slot)
+        traj = state["traj"]
+        traj.meta["agent_s"], traj.meta["env_s"] = round(state["agent_s"], 6), round(state["env_s"], 6)
+        tokens = [s.agent_info.get("completion_tokens") for s in traj.steps]
+        if traj.steps and all(isinstance(k, int) for k in tokens):
+            traj.meta["completion_tokens"] = sum(tokens)
+            traj.meta["tokens_per_step"] = sum(tokens) / len(tokens)
         if out_dir is not None:
             write_trajectories(out_dir / TRAJECTORIES, [traj], append=True)
+        return traj
+
+    def finish(slot: int) -> None:
+        traj = record(slot)
+        done[traj.task_id] = traj
         bar.update(1)
         bar.set_postfix(score=f"{100 * sum(t.reward for t in done.values()) / len(done):.1f}")
-        del slots[slot]
+        start(slot)
+
+    def skip(slot: int, message: str) -> None:
+        slots[slot]["traj"].meta["agent_error"] = message
+        skipped.append(record(slot))
+        bar.update(1)
         start(slot)
 
     for slot in range(len(envs)):
@@ -204,35 +313,44 @@ def _run_slots(envs, agent, todo, config, done, out_dir, timing, bar, errors) ->
         active = sorted(slots)
         t = time.perf_counter()
         try:
-            actions = agent.act_batch(active, [slots[s]["obs"] for s in active],
-                                      [slots[s]["info"] for s in active])
-        except Exception as exc:  # an agent failure: keep what is finished, then stop or skip
-            timing["agent_s"] += time.perf_counter() - t
-            message = f"{type(exc).__name__}: {exc}"
-            if config.on_agent_error == "stop":
-                raise AgentFailure(f"the agent failed ({message}); {len(done)} finished episodes are saved"
-                                   + (f" in {out_dir}" if out_dir else "")) from exc
-            for s in active:
-                traj = slots[s]["traj"]
-                traj.meta["agent_error"] = message
-                errors.append(f"task {traj.task_id}: {message}")
-                finish(s, traj)
-            continue
-        timing["agent_s"] += time.perf_counter() - t
+            actions = agent.act_batch(active, [slots[s]["obs"] for s in active], [slots[s]["info"] for s in active])
+            errors: dict[int, BaseException] = {}
+        except SlotErrors as exc:  # some slots failed: the others' actions are applied as usual
+            actions, errors = [exc.actions.get(s) for s in active], dict(exc.errors)
+        except Exception as exc:  # noqa: BLE001 - the whole call failed: every slot in it
+            actions, errors = [None] * len(active), {s: exc for s in active}
+        share = (time.perf_counter() - t) / len(active)
+        for s in active:
+            slots[s]["agent_s"] += share
+        if errors:
+            first = next(iter(errors.values()))
+            fatal = next((e for e in errors.values() if _is_fatal(e)), None)
+            if config.on_agent_error == "stop" or fatal is not None:
+                exc = fatal or first
+                why = " (fatal: retrying would not help)" if fatal is not None and config.on_agent_error == "skip" else ""
+                raise AgentFailure(f"the agent failed ({type(exc).__name__}: {exc}){why}; {len(done)} finished "
+                                   "episodes are saved" + (f" in {out_dir}: rerun the same command to continue"
+                                                           if out_dir else "")) from exc
+            for s, exc in errors.items():
+                skip(s, f"{type(exc).__name__}: {exc}")
         if len(actions) != len(active):
             raise AgentFailure(f"act_batch returned {len(actions)} actions for {len(active)} observations")
         for s, action in zip(active, actions):
+            if s in errors:
+                continue
             state = slots[s]
             if not isinstance(action, str):
                 raise AgentFailure(f"the agent returned {type(action).__name__}, not str")
             thought = _thought(agent, s)
+            agent_info = _step_info(agent, s)
             t = time.perf_counter()
             obs, reward, terminated, truncated, info = envs[s].step(action)
-            timing["env_s"] += time.perf_counter() - t
-            state["traj"].add_step(action, obs, reward, terminated, truncated, info, thought=thought)
+            state["env_s"] += time.perf_counter() - t
+            state["traj"].add_step(action, obs, reward, terminated, truncated, info, thought=thought,
+                                   agent_info=agent_info)
             state["obs"], state["info"] = obs, info
             if terminated or truncated:
-                finish(s, state["traj"])
+                finish(s)
 
 
 def _jsonable(kwargs: dict) -> dict:
@@ -253,14 +371,47 @@ def _thought(agent, slot: int) -> str | None:
     return thought if isinstance(thought, str) else None
 
 
-def summarize(trajs: list[Trajectory], config: EvalConfig, n: int, timing: dict, agent: Any) -> dict[str, Any]:
-    """Score, success rate and the WebShop paper's Table 2 components, from the records."""
+def _mean(values) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
+
+
+def llm_counts(trajs: list[Trajectory]) -> dict[str, int] | None:
+    """What the agent reported over these episodes' steps (``Step.agent_info``): requests,
+    retries, replies without an action (``parse_failures``), steps that played the fallback
+    action (``fallbacks``), prompt and completion tokens; ``None`` when it reported nothing."""
+    infos = [s.agent_info for t in trajs for s in t.steps if s.agent_info]
+    if not infos:
+        return None
+
+    def total(key):
+        return int(sum(i.get(key) or 0 for i in infos if isinstance(i.get(key), (int, float))))
+
+    return {"requests": total("requests"), "retries": total("retries"),
+            "parse_failures": sum(bool(i.get("parse_failure")) for i in infos),
+            "fallbacks": sum(bool(i.get("fallback")) for i in infos),
+            "prompt_tokens": total("prompt_tokens"), "completion_tokens": total("completion_tokens")}
+
+
+def efficiency(trajs: list[Trajectory]) -> dict[str, float | None]:
+    """The dual-efficiency figures (DEPO, Chen et al. 2025): tokens generated per step (over the
+    steps whose agent reported them; ``None`` when none did) and steps per task (all episodes, and
+    successful ones only; ``None`` without a success)."""
+    tokens = [s.agent_info["completion_tokens"] for t in trajs for s in t.steps
+              if isinstance(s.agent_info.get("completion_tokens"), int)]
+    won = [len(t.steps) for t in trajs if t.won]
+    return {"tokens_per_step": (sum(tokens) / len(tokens)) if tokens else None,
+            "steps_per_task": _mean(len(t.steps) for t in trajs) if trajs else None,
+            "steps_per_success": _mean(won) if won else None}
+
+
+def summarize(trajs: list[Trajectory], config: EvalConfig, n: int, agent: Any,
+              skipped: list[Trajectory] = ()) -> dict[str, Any]:
+    """Score, success rate, the WebShop paper's Table 2 components, what the agent reported
+    (``llm``), the efficiency figures and the errors, from the records (so a resumed run reports
+    the whole run). ``trajs`` has one record per task; ``skipped`` every failed attempt."""
     m = len(trajs)
-
-    def mean(values):
-        values = list(values)
-        return sum(values) / len(values) if values else 0.0
-
+    mean = _mean
     steps = [len(t.steps) for t in trajs]
     invalid = sum(sum(bool(s.info.get("invalid_action")) for s in t.steps) for t in trajs)
     comps = {
@@ -272,6 +423,9 @@ def summarize(trajs: list[Trajectory], config: EvalConfig, n: int, timing: dict,
         "type": 100 * mean(t.reward_info.get("r_type", 0.0) for t in trajs),
         "price": 100 * mean(float(t.reward_info.get("r_price", 0.0)) for t in trajs),
     }
+    counts = llm_counts(trajs)
+    timed = {id(t): t for t in list(trajs) + list(skipped)}.values()  # every attempt's time counts
+    open_errors = {t.task_id for t in trajs if t.meta.get("agent_error")}
     return {
         "env_id": config.env_id,
         "env_kwargs": _jsonable(config.env_kwargs),
@@ -285,8 +439,13 @@ def summarize(trajs: list[Trajectory], config: EvalConfig, n: int, timing: dict,
         "success_rate": 100 * mean(float(t.won) for t in trajs),
         "components": comps,
         "mean_steps": mean(steps),
+        **efficiency(trajs),
         "invalid_action_rate": invalid / max(sum(steps), 1),
-        "env_time_s": timing["env_s"],
-        "agent_time_s": timing["agent_s"],
+        "fallback_rate": (counts["fallbacks"] / max(sum(steps), 1)) if counts else None,
+        "llm": counts,
+        "skipped_episodes": len(open_errors),
+        "agent_errors": [f"task {t.task_id}: {t.meta['agent_error']}" for t in skipped],
+        "env_time_s": sum(float(t.meta.get("env_s", 0.0)) for t in timed),
+        "agent_time_s": sum(float(t.meta.get("agent_s", 0.0)) for t in timed),
         "versions": {"agent_gym": agent_gym.__version__, "python": platform.python_version()},
     }
