@@ -120,8 +120,8 @@ def as_batch_agent(agent_or_factory: Any) -> BatchAgent:
 BUILTIN_AGENTS = {
     "random": "baselines.random_agent:RandomAgent",
     "rule": "baselines.rule:RuleAgent",
-    "oracle": "baselines.oracle:OracleAgent",
-    "expert": "baselines.expert:ExpertAgent",  # each benchmark's own expert (WebShop: the oracle)
+    "oracle": "agent_gym.webshop.expert:OracleAgent",  # WebShop's expert, planning from the goal
+    "expert": "baselines.expert:ExpertAgent",  # each benchmark's own expert (info["expert_action"])
     "react": "baselines.react:ReActBatchAgent",  # concurrent requests across slots
     "hf": "baselines.hf_agent:HFAgent",
 }

@@ -11,7 +11,7 @@ import pytest
 
 import agent_gym  # noqa: F401  (registers the env)
 from agent_gym.agents import load_agent
-from baselines.oracle import NOT_FOUND, OracleAgent, build_queries, explain_failure, plan_options
+from agent_gym.webshop.expert import NOT_FOUND, OracleAgent, build_queries, explain_failure, plan_options
 from baselines.random_agent import RandomAgent, instruction_words
 
 ENV_ID = "agent_gym/WebShop-v0"
@@ -203,3 +203,29 @@ def test_builtin_names_load():
     assert load_agent("random").name == "random"
     oracle = load_agent("oracle")
     assert oracle.name == "oracle" and oracle.needs_goal
+
+
+def test_webshop_expert_is_the_oracle_shown_by_the_env(small_catalog):
+    """WebShop's expert lives in agent_gym.webshop.expert and is shown like every benchmark's:
+    ``info["expert_action"]`` with ``expose_goal=True``; ``expert`` plays exactly the oracle."""
+    from agent_gym.eval.runner import EvalConfig, evaluate
+
+    env = gym.make("agent_gym/WebShop-v0", catalog=small_catalog, split="test", expose_goal=True)
+    for task in (0, 3):
+        obs, info = env.reset(options={"task_id": task})
+        oracle = OracleAgent()
+        oracle.reset(info["instruction"], info)
+        done = False
+        while not done:
+            thought, action = oracle.act_with_thought(obs, info)
+            assert (info["expert_action"], info["expert_thought"]) == (action, thought)
+            obs, _, term, trunc, info = env.step(action)
+            done = term or trunc
+        assert "expert_action" not in info
+    env.close()
+    plain = gym.make("agent_gym/WebShop-v0", catalog=small_catalog, split="test")
+    assert "expert_action" not in plain.reset(options={"task_id": 0})[1]
+    plain.close()
+    runs = {a: evaluate(EvalConfig(agent=a, n=6, workers=2, progress=False, env_kwargs={"catalog": small_catalog}))
+            for a in ("oracle", "expert")}
+    assert runs["oracle"]["score"] == runs["expert"]["score"] and runs["oracle"]["mean_steps"] == runs["expert"]["mean_steps"]

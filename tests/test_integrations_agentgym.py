@@ -9,7 +9,7 @@ import pytest
 import agent_gym  # noqa: F401  (registers the envs)
 from agent_gym.webshop.site import create_app
 from agent_gym.webshop.site.agentgym import locate
-from baselines.oracle import OracleAgent
+from agent_gym.webshop.expert import OracleAgent
 
 BASE = "/agentgym"
 

@@ -11,6 +11,7 @@ from agent_gym.core.anchors import PagePatternSimilarity
 from agent_gym.core.env import Outcome, TextEnv
 from agent_gym.webshop import pages
 from agent_gym.webshop.catalog import Catalog
+from agent_gym.webshop.expert import OracleAgent
 from agent_gym.webshop.prompt import AGENT_EXAMPLE, AGENT_PROMPT
 from agent_gym.webshop.reward import ORIGINAL_RULES, RewardRules
 from agent_gym.webshop.shop import ShopSession
@@ -107,6 +108,22 @@ class WebShopEnv(TextEnv):
         goal = self.catalog.goal(self.goal_kind, self.split, task_id)
         self.session = ShopSession(goal=goal, catalog=self.catalog, search_engine=self.catalog.search_engine(),
                                    show_attrs=self.show_attrs, rules=self.reward_rules)
+        self._expert: OracleAgent | None = None
+        if self.expose_goal:  # the oracle plays beside the episode: info["expert_action"]
+            self._expert = OracleAgent(max_steps=self.max_steps)
+            self._expert.reset(goal["instruction_text"], {"goal": copy.deepcopy(goal)})
+        self._expert_next: tuple[str, str] | None = None
+
+    def _expert_action(self) -> str | None:
+        if self._expert is None:
+            return None
+        info = {"page": self._page(), "available_actions": self._available_actions(), "step": self._steps,
+                "goal": self.session.goal}
+        self._expert_next = self._expert.act_with_thought(self._last_obs, info)
+        return self._expert_next[1]
+
+    def _expert_thought(self) -> str | None:
+        return self._expert_next[0] if self._expert_next else None
 
     def _apply(self, action: str) -> Outcome:
         out = self.session.act(action)
@@ -132,6 +149,6 @@ class WebShopEnv(TextEnv):
 
     def _extra_info(self) -> dict[str, Any]:
         info: dict[str, Any] = {"has_search_bar": self.session.has_search_bar}
-        if self.expose_goal:  # privileged: for the oracle expert only
+        if self.expose_goal:  # privileged: for the expert and the oracle baseline only
             info["goal"] = copy.deepcopy(self.session.goal)
         return info

@@ -1,8 +1,11 @@
-"""The oracle expert: knows the goal (``info["goal"]``) and shops for its target product.
+"""WebShop's expert, the oracle: knows the goal (``info["goal"]``) and shops for its target product.
 
-``OracleAgent`` is privileged: it needs the env made with ``expose_goal=True`` (the
-evaluation harness passes the goal to agents with ``needs_goal = True``). It plays the
-site honestly otherwise: it only sees the pages, their clickables and its own goal.
+As every benchmark's expert, it is shown by the env made with ``expose_goal=True``: WebShopEnv
+then runs an ``OracleAgent`` beside the episode and puts its next action and thought in
+``info["expert_action"]`` / ``info["expert_thought"]`` (what the ``expert`` baseline plays).
+``OracleAgent`` is also the ``oracle`` baseline itself (``agent-gym eval --agent oracle``): it
+needs the goal (the evaluation harness passes it to agents with ``needs_goal = True``) and
+plays the site honestly otherwise: it only sees the pages, their clickables and its own goal.
 
 Strategy, within the episode's step budget (``max_steps``, 15 by default):
 
