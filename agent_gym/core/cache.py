@@ -9,6 +9,7 @@ group's actors): ``build_lock`` makes one build while the others wait and then r
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,3 +36,21 @@ def build_lock(folder: str | os.PathLike, name: str = LOCK_NAME) -> Iterator[Pat
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / name)):
         yield folder
+
+
+def remove_stale(folder: str | os.PathLike, patterns: tuple[str, ...]) -> list[Path]:
+    """Delete the temporaries matching ``patterns`` in ``folder``; returns what was removed.
+
+    Call it holding the lock every writer of those temporaries holds: then none of them is
+    being written, and any that exists was left by a build that was killed (a killed build
+    cannot clean up after itself; left alone they would stay forever).
+    """
+    removed = []
+    for pattern in patterns:
+        for path in Path(folder).glob(pattern):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

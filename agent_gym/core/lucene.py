@@ -29,7 +29,9 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections import deque
@@ -329,6 +331,24 @@ def build_index(
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _die_with_parent(parent_pid: int):
+    """A ``preexec_fn``: on Linux the child gets SIGKILL when the thread that started it dies
+    (``prctl(PR_SET_PDEATHSIG)``), so a killed build leaves no indexer running on; elsewhere
+    nothing (the ``except BaseException`` in ``_run_indexer`` still covers Ctrl-C)."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def preexec() -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent_pid:  # the parent died before the prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
 def _run_indexer(cmd: list[str], total: int, progress: bool) -> dict[str, int]:
     """Run the indexer, following its log for progress; return its final counters."""
     from tqdm.auto import tqdm
@@ -344,6 +364,7 @@ def _run_indexer(cmd: list[str], total: int, progress: bool) -> dict[str, int]:
         text=True,
         encoding="utf-8",
         errors="replace",
+        preexec_fn=_die_with_parent(os.getpid()),  # the thread that starts it waits for it below
     )
     try:
         assert proc.stdout is not None

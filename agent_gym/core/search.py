@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable
 from operator import index as _as_int
 from pathlib import Path
 
-from agent_gym.core import lucene
-from agent_gym.core.cache import build_lock
+from agent_gym.core import checksums, lucene
+from agent_gym.core.cache import build_lock, remove_stale
 
 DEFAULT_K = 50
 DEFAULT_CACHE_SIZE = 1024
@@ -71,15 +71,29 @@ class SearchEngine:
     @classmethod
     def open_or_build(cls, index_dir: str | os.PathLike, documents: Callable[[], Iterable[tuple[str, str]]], *,
                       threads: int | None = None, cache_size: int = DEFAULT_CACHE_SIZE,
-                      progress: bool = True) -> "SearchEngine":
+                      progress: bool = True, rebuild: str | None = None) -> "SearchEngine":
         """The engine over ``index_dir``, first building the index of ``documents()`` (an
         iterable of ``(docid, text)``, only called when the index is missing) under the
-        folder's build lock, so concurrent processes build it once."""
+        folder's build lock, so concurrent processes build it once.
+
+        The index files' checksums are recorded in the parent folder's manifest when built
+        and checked here before the index is opened (``agent_gym.core.checksums``; ``rebuild``
+        is the command the error tells a user to run). Temporaries of killed builds go.
+        """
         index_dir = Path(index_dir)
-        with build_lock(index_dir.parent):
+        folder, prefix = index_dir.parent, index_dir.name + "/"
+        with build_lock(folder):
+            remove_stale(folder, (f".{index_dir.name}.building-*",))
             if not index_dir.is_dir() or not any(index_dir.glob("segments_*")):
+                checksums.forget(folder, prefix)
                 lucene.build_index(documents(), index_dir, progress=progress,
                                    threads=threads or lucene.DEFAULT_BUILD_THREADS)
+            if checksums.recorded(folder, prefix):
+                checksums.verify(folder, prefix)
+            else:  # just built, or built before checksums were recorded
+                names = sorted(p.relative_to(folder).as_posix() for p in index_dir.rglob("*")
+                               if p.is_file() and p.name != "write.lock")
+                checksums.record(folder, names, rebuild=rebuild)
         return cls(index_dir, cache_size=cache_size)
 
     def search(self, query: str, k: int = DEFAULT_K) -> list[str]:

@@ -9,25 +9,36 @@ import time
 from pathlib import Path
 
 
-def _catalog(args):
+def _catalog(args, rebuild: bool = False):
     from agent_gym.webshop import Catalog
 
     if args.catalog:
-        return Catalog.from_folder(args.catalog, seed=args.catalog_seed)
-    return Catalog.synthetic(args.products, seed=args.catalog_seed)
+        return Catalog.from_folder(args.catalog, seed=args.catalog_seed, rebuild=rebuild)
+    return Catalog.synthetic(args.products, seed=args.catalog_seed, rebuild=rebuild)
 
 
 def cmd_build(args) -> int:
+    from agent_gym.core import checksums
+    from agent_gym.webshop import CatalogError
+
     t0 = time.perf_counter()
-    catalog = _catalog(args)
-    t1 = time.perf_counter()
-    catalog.search_engine()
-    t2 = time.perf_counter()
+    try:
+        catalog = _catalog(args, rebuild=args.rebuild)
+        t1 = time.perf_counter()
+        catalog.search_engine()
+        t2 = time.perf_counter()
+        if args.verify:  # every byte, where opening reads sizes and (for big files) samples
+            n_files, n_bytes = checksums.verify(catalog.folder, full=True)
+    except (checksums.CorruptFileError, CatalogError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"catalog: {catalog.folder} ({len(catalog)} products; built/opened in {t1 - t0:.1f} s)")
     print(f"index:   {catalog.index_dir} (ready in {t2 - t1:.1f} s)")
     for kind in ("human", "synthetic"):
         sizes = ", ".join(f"{s} {catalog.num_goals(kind, s)}" for s in ("test", "eval", "train"))
         print(f"{kind} goals: {sizes}")
+    if args.verify:
+        print(f"verified: {n_files} files, {n_bytes / 1e6:.1f} MB, match the checksums recorded when they were built")
     return 0
 
 
@@ -261,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("build", help="build (or open) a catalog and its search index")
     catalog_args(p)
+    p.add_argument("--verify", action="store_true", help="check every byte against the checksums recorded at build time")
+    p.add_argument("--rebuild", action="store_true", help="build the catalog and its index again (e.g. when corrupt)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("demo", help="build the default catalog and index, run the baselines, print the leaderboard")

@@ -5,7 +5,10 @@ their final order with their split, build metadata) and ``index/`` (the Lucene i
 Opening a catalog reads nothing up front: products are fetched by asin on demand through
 a small LRU cache, so a 1.18M-product catalog opens in well under a second and costs a
 few MB. Builds write to a temporary file that is renamed into place, so an interrupted
-build never leaves a half catalog behind.
+build never leaves a half catalog behind (and the next build removes the temporaries a
+killed one left). The files' checksums are recorded when they are built and checked at open
+(``agent_gym.core.checksums``): a corrupt catalog or index is refused with the command that
+rebuilds it.
 
 Sources: the original WebShop files (``Catalog.from_webshop_json`` / ``from_folder``) and
 the deterministic synthetic generator (``Catalog.synthetic``, the default).
@@ -25,7 +28,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from agent_gym.core.cache import build_lock, cache_root
+from agent_gym.core import checksums
+from agent_gym.core.cache import build_lock, cache_root, remove_stale
 from agent_gym.webshop import goals as goal_rules
 from agent_gym.webshop.original import OriginalFiles, RawRecord, raw_to_product
 from agent_gym.webshop.product import Product
@@ -42,14 +46,43 @@ class CatalogError(RuntimeError):
     """A catalog that is missing, corrupt or from another format version."""
 
 
+DB_NAME = "catalog.sqlite"
+# what a killed build leaves in a catalog folder (see build_catalog)
+STALE_TEMPORARIES = (f"{DB_NAME}.tmp-*", "scratch.sqlite.tmp-*", ".index.building-*")
+
+
+def rebuild_command(meta: dict) -> str:
+    """The command line that rebuilds the catalog ``meta`` describes."""
+    seed = meta.get("seed", DEFAULT_SEED)
+    if meta.get("source") == "synthetic":
+        return f"`agent-gym build --products {meta.get('n_products')} --catalog-seed {seed} --rebuild`"
+    files = [f for f in meta.get("files") or [] if f]
+    where = Path(files[0]).parent if files else "DIR"
+    return f"`agent-gym build --catalog {where} --catalog-seed {seed} --rebuild`"
+
+
+def _prepare_folder(folder: Path, rebuild: bool) -> None:
+    """Under the folder's build lock: drop what killed builds left, and everything on ``rebuild``."""
+    remove_stale(folder, STALE_TEMPORARIES)
+    if rebuild:
+        remove_stale(folder, (DB_NAME, "index", checksums.MANIFEST))
+
+
+def _record_db(folder: Path, meta: dict) -> None:
+    """Record the database's checksum (once: after a build, or on a folder built before)."""
+    if (folder / DB_NAME).is_file() and not checksums.recorded(folder, DB_NAME):
+        checksums.record(folder, [DB_NAME], rebuild=rebuild_command(meta))
+
+
 class Catalog:
     """A read-only product store with goals and splits. Open with a class method."""
 
     def __init__(self, folder: str | os.PathLike, cache_size: int = 8192):
         self.folder = Path(folder)
-        self.path = self.folder / "catalog.sqlite"
+        self.path = self.folder / DB_NAME
         if not self.path.is_file():
             raise CatalogError(f"no catalog at {self.folder} (catalog.sqlite is missing)")
+        checksums.verify(self.folder, DB_NAME)  # CorruptFileError: one line, how to rebuild
         self._cache_size = cache_size
         self._cache: OrderedDict[str, Product] = OrderedDict()
         self._lock = threading.Lock()
@@ -80,8 +113,10 @@ class Catalog:
 
     @classmethod
     def synthetic(cls, n_products: int = DEFAULT_N_PRODUCTS, seed: int = DEFAULT_SEED,
-                  cache_dir: str | os.PathLike | None = None, progress: bool = True) -> "Catalog":
-        """The deterministic synthetic catalog, built on first use and cached."""
+                  cache_dir: str | os.PathLike | None = None, progress: bool = True,
+                  rebuild: bool = False) -> "Catalog":
+        """The deterministic synthetic catalog, built on first use and cached (built again,
+        index included, with ``rebuild=True``)."""
         from agent_gym.webshop import synthetic
 
         if n_products < 1:
@@ -89,8 +124,10 @@ class Catalog:
         key = f"synthetic-b{BUILD_VERSION}-g{synthetic.VERSION}-n{n_products}-s{seed}"
         folder = Path(cache_dir or cache_root() / "catalogs") / key
         with build_lock(folder):
-            if not (folder / "catalog.sqlite").is_file():
+            _prepare_folder(folder, rebuild)
+            if not (folder / DB_NAME).is_file():
                 cls._build_synthetic(folder, n_products, seed, progress)
+            _record_db(folder, {"source": "synthetic", "n_products": n_products, "seed": seed})
         return cls(folder)
 
     @staticmethod
@@ -107,7 +144,8 @@ class Catalog:
     @classmethod
     def from_webshop_json(cls, products_path, attributes_path, human_instructions_path=None,
                           human_goals_path=None, seed: int = DEFAULT_SEED,
-                          cache_dir: str | os.PathLike | None = None, progress: bool = True) -> "Catalog":
+                          cache_dir: str | os.PathLike | None = None, progress: bool = True,
+                          rebuild: bool = False) -> "Catalog":
         """A catalog from the original files (``items_shuffle*.json``, ``items_ins_v2*.json``,
         ``items_human_ins.json``), cached until one of them changes."""
         files = OriginalFiles(
@@ -115,19 +153,24 @@ class Catalog:
             Path(human_instructions_path) if human_instructions_path else None,
             Path(human_goals_path) if human_goals_path else None,
         )
-        return cls._from_original(files, seed, cache_dir, progress)
+        return cls._from_original(files, seed, cache_dir, progress, rebuild)
 
     @classmethod
     def from_folder(cls, folder: str | os.PathLike, seed: int = DEFAULT_SEED,
-                    cache_dir: str | os.PathLike | None = None, progress: bool = True) -> "Catalog":
-        """A catalog from a folder holding the original files (e.g. ``../shared/webshop-1k``)."""
+                    cache_dir: str | os.PathLike | None = None, progress: bool = True,
+                    rebuild: bool = False) -> "Catalog":
+        """A catalog from a folder holding the original files (e.g. ``../shared/webshop-1k``),
+        or a built catalog folder (which cannot be rebuilt: it has no source)."""
         folder = Path(folder)
-        if (folder / "catalog.sqlite").is_file():
+        if (folder / DB_NAME).is_file():
+            if rebuild:
+                raise CatalogError(f"{folder} is a built catalog without its source files: rebuild it from "
+                                   "them (agent-gym build --catalog FOLDER_OF_THE_ORIGINAL_FILES --rebuild)")
             return cls(folder)
-        return cls._from_original(OriginalFiles.in_folder(folder), seed, cache_dir, progress)
+        return cls._from_original(OriginalFiles.in_folder(folder), seed, cache_dir, progress, rebuild)
 
     @classmethod
-    def _from_original(cls, files: OriginalFiles, seed, cache_dir, progress) -> "Catalog":
+    def _from_original(cls, files: OriginalFiles, seed, cache_dir, progress, rebuild=False) -> "Catalog":
         from agent_gym.webshop.nouns import title_nouns_batch
 
         for path in (files.products, files.attributes, files.human_instructions, files.human_goals):
@@ -135,13 +178,16 @@ class Catalog:
                 raise FileNotFoundError(f"{path} does not exist")
         digest = hashlib.sha1("|".join([str(FORMAT_VERSION), str(BUILD_VERSION), str(seed), *files.fingerprint_parts()]).encode()).hexdigest()[:12]
         folder = Path(cache_dir or cache_root() / "catalogs") / f"webshop-{digest}"
+        paths = [str(p) if p else None for p in
+                 (files.products, files.attributes, files.human_instructions, files.human_goals)]
         with build_lock(folder):
-            if not (folder / "catalog.sqlite").is_file():
+            _prepare_folder(folder, rebuild)
+            if not (folder / DB_NAME).is_file():
                 records = _with_nouns(files.records(), title_nouns_batch)
                 build_catalog(folder, records, seed=seed, progress=progress,
                               human_goal_order=files.human_goal_order(),
-                              meta={"source": "webshop", "files": [str(p) if p else None for p in
-                                    (files.products, files.attributes, files.human_instructions, files.human_goals)]})
+                              meta={"source": "webshop", "files": paths})
+            _record_db(folder, {"source": "webshop", "files": paths, "seed": seed})
         return cls(folder)
 
     # ----- products --------------------------------------------------------------------
@@ -239,7 +285,8 @@ class Catalog:
 
             # the index is part of the catalog's folder: rebuilt exactly when the catalog is
             self._search_engine = SearchEngine.open_or_build(
-                self.index_dir, lambda: ((p.asin, search_document(p)) for p in self.products()))
+                self.index_dir, lambda: ((p.asin, search_document(p)) for p in self.products()),
+                rebuild=rebuild_command(self.meta))
         return self._search_engine
 
     # A catalog is read-only: copies share it, and pickling (spawned workers) reopens it.
