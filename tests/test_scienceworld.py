@@ -8,6 +8,7 @@ The whole-benchmark expert check is marked slow.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import random
 import signal
@@ -289,3 +290,35 @@ def test_expert_wins_first_test_variation_of_every_task():
             assert info["won"], (task_id, info["reward_info"])
     finally:
         e.close()
+
+
+@pytest.mark.slow  # a JVM start and a few episodes: ~10 s
+def test_ctrl_c_during_an_eval_exits_like_the_other_envs(tmp_path):
+    """A terminal's Ctrl-C sends SIGINT to the whole foreground process group, the JVM included:
+    the eval must still end as on every env (exit 130, results.json written, no Py4J error)."""
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "agent_gym.eval.cli", "eval", "--env", ENV_ID, "--agent", "random",
+           "--workers", "1", "--output", str(out), "--env-arg", "task=find-non-living-thing",
+           "--env-arg", "max_steps=4"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    try:
+        trajectories = out / "trajectories.jsonl"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if trajectories.is_file() and trajectories.read_text().count("\n") >= 2:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        jvms = [c.pid for c in psutil.Process(proc.pid).children(recursive=True) if "java" in c.name()]
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Py4J" not in err and "Traceback" not in err, err[-2000:]
+    assert "interrupted" in err
+    results = json.loads((out / "results.json").read_text())
+    assert results["episodes"] >= 2 and "interrupted" in results["stopped_by"]
+    assert all(_gone(pid) for pid in jvms)

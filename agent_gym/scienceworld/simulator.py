@@ -16,6 +16,12 @@ and makes sure the JVM never outlives its owner:
 * a process ``fork()``-ed from the owner never stops the owner's JVM (the finalizer checks the
   pid). Note that while such a child lives it holds a copy of the JVM's stdin pipe, so the
   die-on-EOF safety net waits for the child too; prefer the ``spawn`` start method.
+
+Ctrl-C ends a run as it does on every other env (``KeyboardInterrupt``, then a clean stop):
+the JVM runs in its own process group, so a terminal's SIGINT (sent to the foreground group)
+does not kill it under a call in flight, and a SIGINT that arrives during a call is handled
+once the call has returned (an interrupted py4j call would log its own traceback and then
+fail on the half-closed connection).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 import weakref
@@ -80,6 +87,38 @@ def _stop(gateway: Any, proc: subprocess.Popen, owner_pid: int) -> None:
         proc.wait(timeout=STOP_TIMEOUT_S)
 
 
+@contextlib.contextmanager
+def _sigint_after_the_call():
+    """Hold SIGINT back while a py4j call is in flight (main thread only: only it gets signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[tuple[int, Any]] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(*caught[0])  # the default handler raises KeyboardInterrupt here
+
+
+class _Calls:
+    """The jar's ``PythonInterface``, each method call made with SIGINT held back."""
+
+    def __init__(self, java_object: Any):
+        self._java = java_object
+
+    def __getattr__(self, name: str):
+        member = getattr(self._java, name)
+
+        def call(*args):
+            with _sigint_after_the_call():
+                return member(*args)
+
+        return call
+
+
 class Simulator:
     """One ScienceWorld JVM. ``server`` is the jar's ``PythonInterface`` (the object the
     ``scienceworld`` package's ``ScienceWorldEnv`` wraps); ``pid`` is the JVM's process id."""
@@ -92,7 +131,8 @@ class Simulator:
         options = jvm_options(heap)
         try:
             port, proc = launch_gateway(classpath=JAR_PATH, javaopts=options, java_path=str(java),
-                                        die_on_exit=True, cwd=BASEPATH, return_proc=True)
+                                        die_on_exit=True, cwd=BASEPATH, return_proc=True,
+                                        create_new_process_group=True)  # Ctrl-C is Python's to handle
         except Exception as e:
             raise SimulatorError(f"could not start the ScienceWorld JVM ({java} {' '.join(options)} "
                                  f"-classpath {JAR_PATH}): {e}") from e
@@ -103,7 +143,7 @@ class Simulator:
         try:
             gateway = JavaGateway(gateway_parameters=GatewayParameters(auto_field=True, port=port),
                                   java_process=proc)
-            self.server = gateway.jvm.scienceworld.runtime.pythonapi.PythonInterface()
+            self.server = _Calls(gateway.jvm.scienceworld.runtime.pythonapi.PythonInterface())
         except Exception as e:
             if gateway is not None:
                 _stop(gateway, proc, os.getpid())
