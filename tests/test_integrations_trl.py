@@ -115,6 +115,18 @@ def test_webshop_environment_shares_one_catalog(small_catalog):
     assert a.done and "episode is over" in a.search("again")  # max_steps bound through the class
 
 
+def test_the_adapter_imports_no_trainer_stack():
+    """Building environment classes and rows needs neither torch nor trl (they load when training)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, agent_gym.integrations.trl as t; t.task_rows('agent_gym/KeyDoor-v0', task_ids=[0]); "
+            "t.KeyDoorEnvironment().reset(task_id=0); "
+            "print(sorted(m for m in ('torch', 'transformers', 'trl', 'datasets') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_task_rows_carry_the_task_in_the_prompt():
     rows = task_rows(KEYDOOR, "eval")
     assert len(rows) == 12 and [r["task_id"] for r in rows] == list(range(12))

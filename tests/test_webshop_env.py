@@ -31,7 +31,7 @@ def _play_to_item(env, task_id=0):
 
 def test_registered_and_no_torch_import():
     code = ("import sys, gymnasium as gym, agent_gym; assert 'agent_gym/WebShop-v0' in gym.registry; "
-            "print(sorted(m for m in ('torch', 'transformers', 'trl', 'spacy', 'jnius') if m in sys.modules))")
+            "print(sorted(m for m in ('torch', 'transformers', 'trl', 'openenv', 'spacy', 'jnius') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
