@@ -102,6 +102,21 @@ def test_a_huge_declared_body_is_refused_before_it_is_sent(server):
         assert reply.startswith(b"HTTP/1.1 413"), reply[:100]
         assert time.monotonic() - start < 3
 
+    # a chunked body declares no length: refused once it passes the limit, not read to its end
+    with socket.create_connection(("127.0.0.1", server.effective_port), timeout=5) as sock:
+        sock.sendall(b"POST /api/create HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n" % 8192 + b"x" * 8192 + b"\r\n"
+        reply, sent = b"", 0
+        while not reply and sent < 4 * MAX_BODY_BYTES:
+            sock.sendall(chunk)
+            sent += 8192
+            sock.settimeout(0.02)
+            try:
+                reply = sock.recv(4096)
+            except socket.timeout:
+                pass
+        assert reply.startswith(b"HTTP/1.1 413") and sent <= 2 * MAX_BODY_BYTES, (sent, reply[:60])
+
 
 def test_the_site_answers_with_150_slow_connections_open(server):
     slow = []
