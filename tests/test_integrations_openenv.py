@@ -153,6 +153,21 @@ def test_openenv_client_plays_expert_episodes_like_in_process(env_id, task_ids, 
                 d.reset(task=1)
 
 
+def test_openenv_generic_client_needs_no_agent_gym_code(oe):
+    """OpenEnv's GenericEnvClient (plain dicts, nothing of ours on the client side) plays an episode."""
+    from openenv.core.generic_client import GenericAction, GenericEnvClient
+
+    observations, rewards, infos, actions = _expert_episode("agent_gym/KeyDoor-v0", 21)
+    with _Server(oe.make_app("agent_gym/KeyDoor-v0", expose_goal=True)) as url:
+        with GenericEnvClient(base_url=url).sync() as env:
+            first = env.reset(task_id=21)
+            assert first.observation["text"] == observations[0] and first.observation["info"] == _json(infos[0])
+            got = [env.step(GenericAction(action=a)) for a in actions]
+            state = env.state()
+    assert [r.observation["text"] for r in got] == observations[1:] and [r.reward for r in got] == rewards
+    assert got[-1].done and got[-1].observation["terminated"] and state["step_count"] == len(actions)
+
+
 def test_http_step_is_stateless(oe):
     """OpenEnv's plain HTTP /step builds a fresh env per request: episodes need the WebSocket."""
     import requests
