@@ -231,3 +231,38 @@ def test_ctrl_c_stops_at_once_writes_results_and_resume_keeps_the_time(fake_llm,
     assert main(args) == 0
     r = _results(out)
     assert r["complete"] and r["episodes"] == 4 and r["agent_time_s"] >= first_time
+
+
+# ----- 5. real replies ------------------------------------------------------------------------
+CORPUS = [json.loads(line) for line in
+          (__import__("pathlib").Path(__file__).parent / "llm_replies.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[f"{c['env'].split('/')[-1]}-{i}" for i, c in enumerate(CORPUS)])
+def test_real_model_replies_parse_as_labelled(case):
+    """Replies of SmolLM2-135M-Instruct behind ``transformers serve`` (the run of docs/llm_agents.md),
+    each labelled by hand with the action it gives (``null``: none usable, the fallback plays)."""
+    from agent_gym.core.prompts import parse_action
+
+    assert parse_action(case["reply"], case["available_actions"])[1] == case["action"], case["why"]
+
+
+@pytest.mark.parametrize("reply, available, action", [
+    # the template copied from the action list is not a search
+    ("Thought: I should search.\nAction: search[<query>]", ["search[<query>]"], None),
+    ("search[<query>]", ["search[<query>]"], None),
+    ("Action: search[<keywords>]", ["search[<query>]"], None),
+    # page text echoed back is not an action
+    ("WebShop [SEP] Instruction: [SEP] i need a red shirt [SEP] Back to Search [SEP] Next >",
+     ["click[back to search]", "click[next >]"], None),
+    ("Back to Search [SEP] Page 1 (Total results: 50)", ["click[back to search]"], None),
+    # the first complete action, not a greedy span over two of them
+    ("Action: search[<query>] The action is: search[red cotton shirt]", ["search[<query>]"],
+     "search[red cotton shirt]"),
+    ("Action: click[b0aaa11111] then click[buy now]", ["click[b0aaa11111]", "click[buy now]"], "click[b0aaa11111]"),
+    ("Action: click[men's shirt [large]]", ["click[men's shirt [large]]"], "click[men's shirt [large]]"),
+])
+def test_placeholders_echoes_and_first_complete_action(reply, available, action):
+    from agent_gym.core.prompts import parse_action
+
+    assert parse_action(reply, available)[1] == action

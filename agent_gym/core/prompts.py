@@ -196,6 +196,9 @@ _ALIASES = {
 }
 _PLACEHOLDERS = {"", "query", "keywords", "keyword", "...", "element", "sep"}
 _ANGLE = re.compile(r"^<[^<>]*>$")
+# the list of actions copied from the prompt ("Actions: go[left], go[right], ..." or the
+# "Available actions:" list and its "- ..." lines) is not the model's choice of one
+_ECHOED_LIST = re.compile(r"\b(?:available\s+)?actions\s*[:\uff1a][^\n]*(?:\n[ \t]*- [^\n]*)*", re.I)
 
 
 def _clean_arg(arg: str) -> str:
@@ -326,7 +329,8 @@ def parse_action(reply: str | None, available_actions: Sequence[str] | None = No
     punctuation (``click[Buy Now]`` -> ``click[buy now]``); a click that matches nothing is
     returned lower-cased (the environment then reports it invalid). The first complete action
     counts; a template's placeholder (``search[<query>]``) is never an action, nor is page text
-    echoed back (``Back to Search [SEP]``); anything after a made-up ``Observation:`` is ignored.
+    echoed back (``Back to Search [SEP]``) or the prompt's list of actions copied out
+    (``Actions: go[left], go[right], ...``); anything after a made-up ``Observation:`` is ignored.
     """
     if not reply:
         return None, None
@@ -334,6 +338,7 @@ def parse_action(reply: str | None, available_actions: Sequence[str] | None = No
     if "</think>" in text.lower():  # an opening tag lost to the template: keep what follows
         text = text[text.lower().rindex("</think>") + len("</think>"):]
     text = _FENCE.sub("\n", text).replace("**", "")
+    text = _ECHOED_LIST.sub("\n", text)
     # stop at a made-up observation that follows the first action
     first_action = _ACTION_LINE.search(text)
     start = first_action.end() if first_action else 0
