@@ -473,3 +473,21 @@ def test_expert_agent_plays_the_benchmark_expert(tmp_path):
         agent = ExpertAgent()
         agent.reset("Open the red door.", {})
         agent.act("You are in the hall.", {})
+
+
+def test_eval_reports_tokens_per_step_for_local_models(tiny_model_dir, tmp_path):
+    """#15's dual-efficiency figures with a tiny model: ``hf`` and the trainers' ``PolicyAgent``
+    report each step's generated tokens, the eval sums them into tokens/step and steps/task."""
+    from agent_gym.eval.runner import EvalConfig, evaluate
+
+    for agent, kwargs in (("hf", {"model": str(tiny_model_dir), "max_new_tokens": 6, "history": 1}),
+                          ("trainers.agent:PolicyAgent", {"model": str(tiny_model_dir), "max_new_tokens": 6})):
+        out = tmp_path / agent.replace(":", "_")
+        r = evaluate(EvalConfig(env_id="agent_gym/KeyDoor-v0", agent=agent, agent_kwargs=kwargs, n=2, workers=2,
+                                output=str(out), progress=False, env_kwargs={"max_steps": 2}))
+        recs = [json.loads(line) for line in (out / "trajectories.jsonl").read_text().splitlines()]
+        tokens = [s["agent_info"]["completion_tokens"] for t in recs for s in t["steps"]]
+        assert len(tokens) == 4 and all(0 <= k <= 6 for k in tokens), agent
+        assert all(isinstance(s["agent_info"]["reply"], str) for t in recs for s in t["steps"])
+        assert r["tokens_per_step"] == pytest.approx(sum(tokens) / 4) and r["steps_per_task"] == 2.0
+        assert r["llm"]["completion_tokens"] == sum(tokens)
