@@ -10,6 +10,7 @@ would otherwise form a cycle with its package).
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,7 @@ def _target(name: str, modules: dict[str, Path]) -> str | None:
     return name or None
 
 
+@functools.lru_cache(maxsize=1)  # the tests below read one graph (parsing every module takes ~1.5 s)
 def import_graph() -> dict[str, set[str]]:
     modules = _modules()
     graph: dict[str, set[str]] = {name: set() for name in modules}
