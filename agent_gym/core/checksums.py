@@ -8,7 +8,8 @@ command that rebuilds them; openers check:
 
 * at open (``verify``): every file's size, and its SHA-256 when it is at most
   ``FULL_CHECK_BYTES`` (64 MiB: the default 10,000-product catalog, 37 MB, is hashed whole in
-  about 50 ms), else the digest of ``SAMPLE_BLOCKS`` blocks spread over it;
+  about 80 ms on a shared 2-core machine), else the digest of ``SAMPLE_BLOCKS`` blocks spread
+  over it (a bit flip there is found only by the full check);
 * on demand (``verify(full=True)``, ``agent-gym build --verify``): every byte of every file.
 
 A mismatch raises ``CorruptFileError`` whose message is one line ending in
