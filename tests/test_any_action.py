@@ -170,3 +170,26 @@ def test_hostile_actions_over_the_api(api):
 @given(st.lists(ACTIONS, min_size=1, max_size=4))
 def test_any_action_is_legal_over_the_api(api, actions):
     check_api_actions(api, actions)
+
+
+def test_hostile_actions_over_the_agentgym_api(small_catalog):
+    """AgentGym's WebShop API (``serve --agentgym``) steps the same env: the same guarantees."""
+    from agent_gym.webshop.site import create_app
+
+    client = create_app(catalog=small_catalog, split="test", goals="synthetic", agentgym=True).test_client()
+    idx = client.post("/agentgym/create").get_json()
+    client.post("/agentgym/reset", json={"env_idx": idx, "session_id": 0})
+    for action in HOSTILE:
+        before = client.get("/agentgym/observation", query_string={"env_idx": idx}).get_json()
+        body = json.dumps({"env_idx": idx, "action": action})
+        r = client.post("/agentgym/step", data=body, content_type="application/json")
+        if len(body) > MAX_BODY_BYTES:
+            assert r.status_code == 413
+            continue
+        assert r.status_code == 200, r.get_data(as_text=True)[:300]
+        if any("\ud800" <= ch <= "\udfff" for ch in action):
+            assert r.get_json()["state"] == before and r.get_json()["reward"] == 0.0
+        if r.get_json()["done"]:
+            client.post("/agentgym/reset", json={"env_idx": idx, "session_id": 0})
+    r = client.post("/agentgym/step", json={"env_idx": idx, "action": "search[shirt]"})
+    assert r.status_code == 200 and not r.get_json()["done"]
