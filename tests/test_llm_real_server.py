@@ -95,7 +95,7 @@ def test_react_eval_against_transformers_serve_survives_a_server_kill(tmp_path, 
     server, url = _start_server(model, log)
     try:
         out = tmp_path / "keydoor"
-        n = 6
+        n = 8
         common = ["--env", "agent_gym/KeyDoor-v0", "--agent", "react", "--model", str(model), "-n", str(n),
                   "--workers", "1", "--max-steps", "3", "--output", str(out), "--agent-arg", "max_tokens=24",
                   "--agent-arg", "max_retries=1", "--agent-arg", "backoff=0.05", "--agent-arg", "timeout=60"]
