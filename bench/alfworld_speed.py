@@ -11,14 +11,9 @@ Prints one row per backend and policy: steps/s (env.step only, with info), reset
 from __future__ import annotations
 
 import argparse
-import random
 import time
 
-import psutil
-
-
-def rss_mb() -> float:
-    return psutil.Process().memory_info().rss / 2**20
+from episodes import play, rss_mb
 
 
 def run(backend: str, policy: str, episodes: int, split: str = "test") -> dict:
@@ -27,28 +22,17 @@ def run(backend: str, policy: str, episodes: int, split: str = "test") -> dict:
     import agent_gym  # noqa: F401
 
     env = gym.make("agent_gym/ALFWorld-v0", split=split, backend=backend, expose_goal=(policy == "expert")).unwrapped
-    rng = random.Random(0)
-    steps = 0
-    step_time = reset_time = 0.0
     quarter_rss = []
-    for episode in range(episodes):
+
+    def sample_rss(episode: int) -> None:
         if episode in (episodes // 4, episodes - 1):
             quarter_rss.append(rss_mb())
-        t0 = time.perf_counter()
-        obs, info = env.reset(options={"task_id": episode % env.num_tasks})
-        reset_time += time.perf_counter() - t0
-        done = False
-        while not done:
-            action = info["expert_action"] if policy == "expert" else rng.choice(info["available_actions"])
-            t0 = time.perf_counter()
-            obs, reward, terminated, truncated, info = env.step(action)
-            step_time += time.perf_counter() - t0
-            steps += 1
-            done = terminated or truncated
+
+    run = play(env, episodes, policy, before_episode=sample_rss)
     env.close()
     growth = quarter_rss[-1] - quarter_rss[0] if len(quarter_rss) == 2 else 0.0
-    return {"backend": backend, "policy": policy, "episodes": episodes, "steps": steps,
-            "steps_per_s": steps / step_time, "reset_ms": 1000 * reset_time / episodes,
+    return {"backend": backend, "policy": policy, "episodes": episodes, "steps": run["steps"],
+            "steps_per_s": run["steps"] / run["step_s"], "reset_ms": 1000 * run["reset_s"] / episodes,
             "rss_mb": rss_mb(), "rss_growth_mb": growth}
 
 

@@ -16,23 +16,13 @@ import argparse
 import statistics
 import time
 
-
-def _rss_mb() -> float:
-    import psutil
-
-    return psutil.Process().memory_info().rss / 2**20
+from episodes import play, print_rows, rss_mb
 
 
 def _episodes(env, n):
-    steps, t0 = 0, time.perf_counter()
-    for e in range(n):
-        obs, info = env.reset(options={"task_id": e % env.num_tasks})
-        done = False
-        while not done:
-            obs, r, term, trunc, info = env.step(info["expert_action"])
-            steps += 1
-            done = term or trunc
-    return steps / (time.perf_counter() - t0)
+    """Steps/s of ``n`` expert episodes, resets included."""
+    run = play(env, n)
+    return run["steps"] / run["wall_s"]
 
 
 def _padded(tasks, kb: int):
@@ -58,7 +48,7 @@ def main() -> None:
     p.add_argument("--episodes", type=int, default=1000)
     p.add_argument("--page-kb", type=int, default=100)
     args = p.parse_args()
-    rss0 = _rss_mb()
+    rss0 = rss_mb()
     rows = []
     t0 = time.perf_counter()
     import agent_gym  # noqa: F401
@@ -86,12 +76,8 @@ def main() -> None:
     big.tasks = _padded(fresh(), args.page_kb)
     rows.append((f"steps/s: expert, pages of ~{args.page_kb} KB, first visit", f"{_episodes(big, big.num_tasks):,.0f}"))
     rows.append((f"steps/s: expert, pages of ~{args.page_kb} KB, replayed", f"{_episodes(big, args.episodes):,.0f}"))
-    rows.append(("RSS before import / after all", f"{rss0:.0f} MB / {_rss_mb():.0f} MB"))
-    width = max(len(k) for k, _ in rows)
-    print(f"{'Mind2Web-v0':<{width}}  value")
-    print("-" * (width + 14))
-    for k, v in rows:
-        print(f"{k:<{width}}  {v}")
+    rows.append(("RSS before import / after all", f"{rss0:.0f} MB / {rss_mb():.0f} MB"))
+    print_rows("Mind2Web-v0", rows)
 
 
 if __name__ == "__main__":

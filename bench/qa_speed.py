@@ -17,11 +17,7 @@ import statistics
 import tempfile
 import time
 
-
-def _rss_mb() -> float:
-    import psutil
-
-    return psutil.Process().memory_info().rss / 2**20
+from episodes import print_rows, rss_mb
 
 
 def main() -> None:
@@ -30,7 +26,7 @@ def main() -> None:
     args = p.parse_args()
     os.environ["AGENT_GYM_CACHE"] = tempfile.mkdtemp(prefix="qa-bench-")
     rows = []
-    rss0 = _rss_mb()
+    rss0 = rss_mb()
     t0 = time.perf_counter()
     import agent_gym  # noqa: F401
     from agent_gym.qa.env import MultiHopQAEnv, _generated
@@ -83,12 +79,8 @@ def main() -> None:
             done = term or trunc
         episodes += 1
     rows.append(("steps/s: expert episodes (reset included)", f"{n_steps / (time.perf_counter() - t0):,.0f}"))
-    rows.append(("RSS before import / after all", f"{rss0:.0f} MB / {_rss_mb():.0f} MB"))
-    width = max(len(k) for k, _ in rows)
-    print(f"{'MultiHopQA-v0 (generated set)':<{width}}  value")
-    print("-" * (width + 14))
-    for k, v in rows:
-        print(f"{k:<{width}}  {v}")
+    rows.append(("RSS before import / after all", f"{rss0:.0f} MB / {rss_mb():.0f} MB"))
+    print_rows("MultiHopQA-v0 (generated set)", rows)
 
 
 if __name__ == "__main__":

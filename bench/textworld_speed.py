@@ -10,17 +10,12 @@ otherwise), steps/s of env.step for a random and an expert policy, reset time, R
 from __future__ import annotations
 
 import argparse
-import random
 import time
 
-import psutil
+from episodes import play, rss_mb
 
 CONFIGS = {"cooking": ("agent_gym/TextWorld-Cooking-v0", {"level": 2}),
            "coin_collector": ("agent_gym/TextWorld-CoinCollector-v0", {"level": 5})}
-
-
-def rss_mb() -> float:
-    return psutil.Process().memory_info().rss / 2**20
 
 
 def bench(name: str, n_games: int, workers: int, episodes: int) -> dict:
@@ -39,23 +34,10 @@ def bench(name: str, n_games: int, workers: int, episodes: int) -> dict:
     row["gen_s_per_game"] = (time.perf_counter() - t0) / len(missing) if missing else None
     for policy in ("random", "expert"):
         env = gym.make(env_id, num_games=n_games, expose_goal=(policy == "expert"), **kwargs).unwrapped
-        rng = random.Random(0)
-        steps, step_time, reset_time = 0, 0.0, 0.0
-        for episode in range(episodes):
-            t0 = time.perf_counter()
-            obs, info = env.reset(options={"task_id": episode % n_games})
-            reset_time += time.perf_counter() - t0
-            done = False
-            while not done:
-                action = info["expert_action"] if policy == "expert" else rng.choice(info["available_actions"])
-                t0 = time.perf_counter()
-                obs, reward, terminated, truncated, info = env.step(action)
-                step_time += time.perf_counter() - t0
-                steps += 1
-                done = terminated or truncated
+        run = play(env, episodes, policy)  # task i % num_tasks: num_tasks is n_games here
         env.close()
-        row[f"{policy}_steps_per_s"] = steps / step_time
-        row[f"{policy}_reset_ms"] = 1000 * reset_time / episodes
+        row[f"{policy}_steps_per_s"] = run["steps"] / run["step_s"]
+        row[f"{policy}_reset_ms"] = 1000 * run["reset_s"] / episodes
     row["rss_mb"] = rss_mb()
     return row
 
