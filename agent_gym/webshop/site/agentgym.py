@@ -61,7 +61,6 @@ GOALS = "synthetic"  # AgentGym's server leaves human_goals unset: the original 
 MAX_STEPS = 10_000  # a guard only: AgentGym's runner bounds episodes with its own max_rounds
 
 bp = Blueprint("agentgym", __name__, url_prefix=PREFIX)
-_STORE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -83,17 +82,9 @@ class EnvSlots(SessionStore):
     def add(self) -> AgentGymEnv:
         return self.insert(AgentGymEnv(sid=next(self._ids)))
 
-    def get(self, env_idx: int):
-        with self._lock:
-            slot = self._visits.get(env_idx)
-            if slot is None:
-                return None
-            if self._expired(slot, time.monotonic()):
-                del self._visits[env_idx]
-                return None
-            slot.last_seen = time.monotonic()
-            self._visits.move_to_end(env_idx)
-            return slot
+    @staticmethod
+    def valid_id(env_idx) -> bool:
+        return isinstance(env_idx, int)
 
     def ids(self) -> list[int]:
         with self._lock:
@@ -105,12 +96,7 @@ def _config() -> dict[str, Any]:
 
 
 def _store() -> EnvSlots:
-    config = _config()
-    with _STORE_LOCK:
-        if "agentgym_store" not in config:
-            site = config["store"]
-            config["agentgym_store"] = EnvSlots(max_sessions=site.max_sessions, idle_seconds=site.idle_seconds)
-        return config["agentgym_store"]
+    return EnvSlots.of_app("agentgym_store")
 
 
 def num_goals(catalog) -> int:

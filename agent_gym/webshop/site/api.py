@@ -42,7 +42,6 @@ from agent_gym.webshop.site.sessions import SessionStore
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 _CREATE_KEYS = {"observation_mode", "max_steps", "goals", "split"}
-_STORE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -68,12 +67,7 @@ def _config() -> dict[str, Any]:
 
 
 def _store() -> EnvStore:
-    config = _config()
-    with _STORE_LOCK:
-        if "api_store" not in config:
-            site = config["store"]
-            config["api_store"] = EnvStore(max_sessions=site.max_sessions, idle_seconds=site.idle_seconds)
-        return config["api_store"]
+    return EnvStore.of_app("api_store")
 
 
 _body = json_object  # over MAX_CONTENT_LENGTH: 413 before it is read

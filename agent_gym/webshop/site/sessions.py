@@ -19,6 +19,7 @@ from typing import Any
 from agent_gym.webshop.shop import ShopSession
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_APP_STORES_LOCK = threading.Lock()
 
 
 @dataclass
@@ -59,8 +60,13 @@ class SessionStore:
                 self._visits.popitem(last=False)
         return visit
 
-    def get(self, sid: str):
-        if not isinstance(sid, str) or not SESSION_ID.match(sid):
+    @staticmethod
+    def valid_id(sid) -> bool:
+        """Ids this store hands out (others are never looked up)."""
+        return isinstance(sid, str) and SESSION_ID.match(sid) is not None
+
+    def get(self, sid):
+        if not self.valid_id(sid):
             return None
         with self._lock:
             visit = self._visits.get(sid)
@@ -98,6 +104,19 @@ class SessionStore:
         if self._inserts % self.SWEEP_EVERY == 0:
             for sid in [sid for sid, v in self._visits.items() if self._expired(v, now)]:
                 del self._visits[sid]
+
+    @classmethod
+    def of_app(cls, key: str) -> "SessionStore":
+        """The current Flask app's store of this class under ``key`` (made on first use with
+        the site's limits), for the machine APIs that keep their envs beside the site's visits."""
+        from flask import current_app
+
+        config = current_app.extensions["agent_gym"]
+        with _APP_STORES_LOCK:
+            if key not in config:
+                site = config["store"]
+                config[key] = cls(max_sessions=site.max_sessions, idle_seconds=site.idle_seconds)
+            return config[key]
 
     def __len__(self) -> int:
         return len(self._visits)
