@@ -6,6 +6,7 @@ The scripts run as ``python bench/<name>.py``, which puts this folder on ``sys.p
 from __future__ import annotations
 
 import random
+import statistics
 import time
 from collections.abc import Callable
 
@@ -41,6 +42,16 @@ def play(env, episodes: int, policy: str = "expert", seed: int = 0,
             done = terminated or truncated
     return {"episodes": episodes, "steps": steps, "step_s": step_s, "reset_s": reset_s,
             "wall_s": time.perf_counter() - start}
+
+
+def median_reset_ms(env, n: int) -> float:
+    """Median time of ``n`` resets (tasks ``i % num_tasks``), in milliseconds."""
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        env.reset(options={"task_id": i % env.num_tasks})
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
 
 
 def print_rows(title: str, rows: list[tuple[str, str]]) -> None:

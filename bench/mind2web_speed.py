@@ -13,10 +13,9 @@ same on demo tasks whose pages are padded to ``--page-kb`` kilobytes of cleaned 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
-from episodes import play, print_rows, rss_mb
+from episodes import median_reset_ms, play, print_rows, rss_mb
 
 
 def _episodes(env, n):
@@ -66,12 +65,7 @@ def main() -> None:
         env.tasks = fresh()
         rows.append((f"steps/s: expert, {mode} observation, first visit", f"{_episodes(env, env.num_tasks):,.0f}"))
         rows.append((f"steps/s: expert, {mode} observation, replayed", f"{_episodes(env, args.episodes):,.0f}"))
-    resets = []
-    for i in range(300):
-        t0 = time.perf_counter()
-        env.reset(options={"task_id": i % env.num_tasks})
-        resets.append(time.perf_counter() - t0)
-    rows.append(("reset (median, replayed)", f"{1e3 * statistics.median(resets):.3f} ms"))
+    rows.append(("reset (median, replayed)", f"{median_reset_ms(env, 300):.3f} ms"))
     big = Mind2WebEnv(split="train", expose_goal=True)
     big.tasks = _padded(fresh(), args.page_kb)
     rows.append((f"steps/s: expert, pages of ~{args.page_kb} KB, first visit", f"{_episodes(big, big.num_tasks):,.0f}"))

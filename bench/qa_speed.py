@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 
-from episodes import print_rows, rss_mb
+from episodes import median_reset_ms, print_rows, rss_mb
 
 
 def main() -> None:
@@ -46,12 +45,7 @@ def main() -> None:
     env.step("search[an entity that is not a title]")
     rows.append(("first BM25 search (starts the JVM, opens the index)", f"{time.perf_counter() - t0:.2f} s"))
 
-    resets = []
-    for i in range(200):
-        t0 = time.perf_counter()
-        env.reset(options={"task_id": i % env.num_tasks})
-        resets.append(time.perf_counter() - t0)
-    rows.append(("reset (median)", f"{1e3 * statistics.median(resets):.3f} ms"))
+    rows.append(("reset (median)", f"{median_reset_ms(env, 200):.3f} ms"))
 
     titles = [d.title for d in ds.documents]
     env.reset(options={"task_id": 0})
