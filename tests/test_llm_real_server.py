@@ -5,7 +5,8 @@
 on 127.0.0.1 on CPU. ``agent-gym eval --agent react`` runs on KeyDoor; the server is killed in
 the middle of the run, which stops with the finished episodes and ``results.json`` saved; a new
 server (another port: a resume may change the transport) serves the resume, which completes the
-run without running an episode twice; then WebShop runs on it. The counts of ``results.json``
+run without running an episode twice; then WebShop runs on it, and a wrong model name (fatal,
+even with ``--on-agent-error skip``) and a base URL without ``/v1`` give their errors. The counts of ``results.json``
 (requests, fallbacks, tokens) are checked against the per-step records. Every wait is bounded.
 The fake server of ``tests/fake_llm.py`` stays for the malformed cases a real server rarely sends.
 """
@@ -87,7 +88,7 @@ def _check_counts(out: Path, n: int) -> dict:
     return results
 
 
-def test_react_eval_against_transformers_serve_survives_a_server_kill(tmp_path, small_catalog):
+def test_react_eval_against_transformers_serve_survives_a_server_kill(tmp_path, small_catalog, capsys):
     from trainers.core.tiny import build_tiny_model_and_tokenizer
 
     model = build_tiny_model_and_tokenizer(tmp_path / "tiny")
@@ -132,5 +133,17 @@ def test_react_eval_against_transformers_serve_survives_a_server_kill(tmp_path, 
         _check_counts(ws, 3)
         first = _records(ws)[0]["steps"][0]
         assert first["agent_info"]["reply"] is not None
+
+        # a wrong model name is fatal even when skipping; a base URL without /v1 is named
+        capsys.readouterr()
+        wrong = tmp_path / "wrong"
+        assert main(["eval", "--env", "agent_gym/KeyDoor-v0", "--agent", "react", "--base-url", url,
+                     "--model", "no/such-model", "-n", "3", "--output", str(wrong), "--on-agent-error", "skip"]) == 1
+        assert "no/such-model" in capsys.readouterr().err
+        bad = json.loads((wrong / "results.json").read_text())
+        assert bad["episodes"] == 0 and not bad["complete"] and "fatal" in bad["stopped_by"]
+        assert main(["eval", "--env", "agent_gym/KeyDoor-v0", "--agent", "react", "--base-url", url[:-3],
+                     "--model", str(model), "-n", "1"]) == 1
+        assert f"try --base-url {url}" in capsys.readouterr().err
     finally:
         _kill(server)
