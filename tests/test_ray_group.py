@@ -127,4 +127,6 @@ def test_webshop_ray_group(ray_instance, small_catalog):
         actions[1] = "search[red cotton shirt]"
         a, b = local.step(actions), remote.step(actions)
         assert a == b and a[4][0]["page"] == "results"
-        assert remote.agent_prompt is None and remote.num_tasks == local.num_tasks
+        # WebShop's own LLM prompt travels from the actor, as the local group gives it
+        assert remote.agent_prompt == local.agent_prompt and "shopping" in remote.agent_prompt
+        assert remote.num_tasks == local.num_tasks
