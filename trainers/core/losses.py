@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["sequence_logps", "dpo_loss", "eto_loss", "spin_loss", "ipo_loss"]
+__all__ = ["sequence_logps", "dpo_loss", "eto_loss", "spin_loss", "ipo_loss", "kto_loss"]
 
 
 def sequence_logps(per_token_logps: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -178,4 +178,69 @@ def ipo_loss(policy_chosen_logps: torch.Tensor, policy_rejected_logps: torch.Ten
     loss = ((h - 1.0 / (2.0 * tau)) ** 2).mean()
     metrics = _metrics(tau, chosen_ratio, rejected_ratio)
     metrics["ipo_loss"] = loss.detach().item()
+    return loss, metrics
+
+
+def kto_loss(policy_logps: torch.Tensor, ref_logps: torch.Tensor, desirable: torch.Tensor,
+             policy_kl_logps: torch.Tensor | None = None, ref_kl_logps: torch.Tensor | None = None,
+             beta: float = 0.1, desirable_weight: float = 1.0, undesirable_weight: float = 1.0,
+             desirable_scale: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """Kahneman-Tversky Optimisation (Ethayarajh et al. 2024, "KTO: Model Alignment as Prospect
+    Theoretic Optimization", Eq. 7-8), for unpaired samples labelled desirable or undesirable::
+
+        r(x, y) = log pi(y|x) - log ref(y|x)                     implicit reward (log-ratio)
+        z_ref   = max(0, mean_j [log pi(y'_j|x_j) - log ref(y'_j|x_j)])   (detached)
+        v(x, y) = lambda_D * sigmoid(beta * (r - z_ref))   if y is desirable
+                  lambda_U * sigmoid(beta * (z_ref - r))   if y is undesirable
+        L_KTO   = mean over the batch of (lambda_y - v(x, y))
+
+    ``z_ref`` is the paper's reference point: a batch estimate of ``KL(pi || ref)`` from
+    *mismatched* pairs ``(x_j, y'_j)`` (a prompt with another sample's reply), clamped at 0 and
+    not back-propagated (as the paper and trl do). Without ``policy_kl_logps`` it is 0 (trl's
+    ``apo_zero_unpaired``-like reference point; only for tests or ablations).
+
+    ``desirable_scale`` ([B], used on desirable samples only, >= 0) multiplies ``lambda_D`` per
+    sample: the value of that desirable outcome is scaled. DEPO's efficiency bonus enters here
+    (``trainers.depo``). All ones is plain KTO.
+
+    Inputs are ``[B]`` per-sequence sums of reply log-probs; ``desirable`` is a ``[B]`` bool
+    tensor. The mean runs over all ``B`` samples with their weights (trl: ``losses.nanmean()``
+    over the concatenated weighted desirable and undesirable losses), so the loss is the
+    same as trl's ``KTOTrainer`` on the same log-probs. The paper's default ``beta`` is 0.1
+    and ``lambda_D * n_D / (lambda_U * n_U)`` should lie in ``[1, 4/3]``.
+
+    ``metrics``: ``kl`` (z_ref), ``rewards_chosen`` / ``rewards_rejected`` (mean ``beta * r`` of
+    the desirable / undesirable samples; nan when there are none), ``margin`` (their
+    difference, 0 when a side is missing), ``kto_loss``.
+    """
+    pol = _as_float(torch.as_tensor(policy_logps))
+    ref = _as_float(torch.as_tensor(ref_logps)).to(pol.device).detach()
+    labels = torch.as_tensor(desirable, device=pol.device).bool()
+    if pol.shape != ref.shape or labels.shape != pol.shape:
+        raise ValueError(f"policy {tuple(pol.shape)}, reference {tuple(ref.shape)} and labels "
+                         f"{tuple(labels.shape)} must have the same [B] shape")
+    if policy_kl_logps is not None:
+        if ref_kl_logps is None:
+            raise ValueError("policy_kl_logps needs ref_kl_logps")
+        kl_now = _as_float(torch.as_tensor(policy_kl_logps)).to(pol.device)
+        kl_ref = _as_float(torch.as_tensor(ref_kl_logps)).to(pol.device)
+        z = (kl_now - kl_ref).mean().detach().clamp(min=0)
+    else:
+        z = torch.zeros((), device=pol.device)
+    ratio = pol - ref
+    scale = torch.ones_like(ratio) if desirable_scale is None else \
+        _as_float(torch.as_tensor(desirable_scale)).to(pol.device).detach()
+    if bool((scale < 0).any()):
+        raise ValueError("desirable_scale must be >= 0")
+    losses = torch.where(labels,
+                         desirable_weight * scale * (1.0 - torch.sigmoid(beta * (ratio - z))),
+                         undesirable_weight * (1.0 - torch.sigmoid(beta * (z - ratio))))
+    loss = losses.mean()
+    with torch.no_grad():
+        rewards = beta * ratio.detach()
+        chosen = rewards[labels].mean().item() if labels.any() else float("nan")
+        rejected = rewards[~labels].mean().item() if (~labels).any() else float("nan")
+        both = labels.any() and (~labels).any()
+    metrics = {"kl": z.item(), "rewards_chosen": chosen, "rewards_rejected": rejected,
+               "margin": chosen - rejected if both else 0.0, "kto_loss": loss.detach().item()}
     return loss, metrics
