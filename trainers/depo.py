@@ -67,20 +67,19 @@ import torch
 from trainers.core import cli
 from trainers.core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from trainers.core.cli import opt
+from trainers.core.config import TrainerConfig, shared
 from trainers.core.data import StepSample, TrajectorySample, encode_step, trajectory_to_samples
 from trainers.core.losses import kto_loss
 from trainers.core.metrics import MetricsLogger
 from trainers.core.optim import autocast, epoch_order, linear_schedule, make_optimizer, resolve_device
-from trainers.core.policy import Policy
+from trainers.core.policy import has_adapter, load_policy, load_tokenizer, reference_scope, save_final
 
 
 @dataclass
-class DEPOConfig:
+class DEPOConfig(TrainerConfig):
     model: str = opt("", "the starting model (the BC/SFT policy; with --sft-epochs, the base model)")
     data: str = opt("", "trajectory records scored by an env (trainers.collect, agent-gym eval); comma-separated files")
     output_dir: str = opt("runs/depo", "checkpoints/, metrics.jsonl, reference_logps.json and final/ go here")
-    fmt: str = opt("react", "reply format used to prompt recorded trajectories (react or tags)")
-    history: int = opt(3, "past turns shown in full in each step's prompt (as the rollouts)")
     thoughts: bool = opt(True, "keep the recorded thoughts in the replies (else action only)")
     threshold: float = opt(0.0, "desirable = won (0), or reward >= threshold (> 0)")
     alpha_tokens: float = opt(1.0, "weight of the step-level (tokens per step) bonus")
@@ -98,15 +97,10 @@ class DEPOConfig:
     warmup_ratio: float = opt(0.1, "fraction of steps of linear warmup")
     weight_decay: float = opt(0.0, "AdamW weight decay")
     max_grad_norm: float = opt(1.0, "gradient clipping (0: none)")
-    seed: int = opt(0, "seed of the sample order, of the mismatched pairs and of torch/python RNGs")
     save_every: int = opt(500, "checkpoint every N optimizer steps (0: only at the end)")
     keep_last: int = opt(2, "checkpoints kept (0: all)")
     log_every: int = opt(10, "log metrics every N optimizer steps")
-    resume: bool = opt(False, "continue from the latest checkpoint in output_dir/checkpoints")
     stop_after_steps: int = opt(0, "stop (with a checkpoint) after this step, schedule unchanged (0: run to the end)")
-    device: str = opt("auto", "auto (cuda if available), cpu, cuda...")
-    dtype: str = opt("float32", "float32, or bfloat16 autocast")
-    progress: bool = opt(True, "tqdm progress bar")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,18 +186,17 @@ def _sft_start(config: DEPOConfig, trajs: Sequence[TrajectorySample], labels) ->
 
     out = Path(config.output_dir) / "sft"
     final = out / "final"
-    if (final / "config.json").is_file():
+    if (final / "config.json").is_file() or (final / "adapter_config.json").is_file():
         return str(final)
     data = Path(config.output_dir) / "sft_data.jsonl"
     if not data.is_file():
         from trainers.core.data import write_step_samples
         write_step_samples(data, [s for t, (d, _) in zip(trajs, labels) if d for s in t.steps])
-    sft.train(sft.SFTConfig(model=config.model, data=str(data), output_dir=str(out), epochs=config.sft_epochs,
-                            lr=config.sft_lr, batch_size=config.batch_size, grad_accum=1, seed=config.seed,
-                            max_length=config.max_length, log_every=config.log_every, device=config.device,
-                            dtype=config.dtype, progress=config.progress, save_every=0, keep_last=1,
-                            resume=(out / "checkpoints").is_dir()))
-    return str(final)
+    sft.train(sft.SFTConfig(**shared(config, output_dir=str(out), resume=(out / "checkpoints").is_dir()),
+                            data=str(data), epochs=config.sft_epochs, lr=config.sft_lr, batch_size=config.batch_size,
+                            grad_accum=1, max_length=config.max_length, log_every=config.log_every, save_every=0,
+                            keep_last=1))
+    return str(final)  # with LoRA an adapter folder: loading it merges it into its base
 
 
 def _logps(model, encoded: Sequence[dict], pad_id: int, micro: int, ctx, grad: bool) -> torch.Tensor:
@@ -223,7 +216,6 @@ def train(config: DEPOConfig, trajectories: Sequence[TrajectorySample] | None = 
     autocast(torch.device("cpu"), config.dtype)  # refuses an unknown dtype before any work
     if config.batch_size < 2:
         raise ValueError("batch_size must be >= 2: KTO's reference point needs mismatched pairs in a micro-batch")
-    import transformers
     from tqdm.auto import tqdm
 
     out = Path(config.output_dir)
@@ -233,7 +225,7 @@ def train(config: DEPOConfig, trajectories: Sequence[TrajectorySample] | None = 
     trajs = list(trajectories) if trajectories is not None else load_trajectories(config)
     if not config.model:
         raise ValueError("DEPOConfig.model is required")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(config.model)
+    tokenizer = load_tokenizer(config.model)
     labels = label_and_bonus(trajs, tokenizer, config.threshold, config.alpha_tokens, config.alpha_steps)
     n_good = sum(d for d, _ in labels)
     if n_good == 0 or n_good == len(labels):
@@ -243,10 +235,8 @@ def train(config: DEPOConfig, trajectories: Sequence[TrajectorySample] | None = 
     start_model = _sft_start(config, trajs, labels) if config.sft_epochs > 0 else config.model
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    model_path = str(resume_from) if resume_from else start_model
-    tokenizer = transformers.AutoTokenizer.from_pretrained(model_path)
-    model = transformers.AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).to(device)
-    policy = Policy(model, tokenizer)
+    policy = load_policy(dataclasses.replace(config, model=start_model), resume_from, device=device)
+    model, tokenizer = policy.model, policy.tokenizer
     pad_id = tokenizer.pad_token_id
 
     steps = [(s, d, b) for t, (d, b) in zip(trajs, labels) for s in t.steps]
@@ -271,8 +261,9 @@ def train(config: DEPOConfig, trajectories: Sequence[TrajectorySample] | None = 
         if resume_from:
             raise ValueError(f"{ref_file} is missing: cannot resume without the reference log-probs")
         model.eval()
-        ref = list(zip(_logps(model, encoded, pad_id, micro, None, False).tolist(),
-                       _logps(model, kl_encoded, pad_id, micro, None, False).tolist()))
+        with reference_scope(model, None if has_adapter(model) else model) as reference:
+            ref = list(zip(_logps(reference, encoded, pad_id, micro, None, False).tolist(),
+                           _logps(reference, kl_encoded, pad_id, micro, None, False).tolist()))
         tmp = ref_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(ref))
         os.replace(tmp, ref_file)
@@ -283,7 +274,8 @@ def train(config: DEPOConfig, trajectories: Sequence[TrajectorySample] | None = 
     total_steps = steps_per_epoch * config.epochs
     optimizer = make_optimizer(model, config.lr, config.weight_decay)
     scheduler = linear_schedule(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    logger = MetricsLogger(out, console=True, config=dataclasses.asdict(config), stream=sys.stderr)
+    logger = MetricsLogger(out, console=True, tensorboard=config.tensorboard, wandb=config.wandb,
+                           config=dataclasses.asdict(config), stream=sys.stderr)
     n_des = int(is_good.sum())
     balance = config.desirable_weight * n_des / max(1e-9, config.undesirable_weight * (n - n_des))
     step = 0
@@ -342,9 +334,7 @@ def train(config: DEPOConfig, trajectories: Sequence[TrajectorySample] | None = 
     logger.close()
     final_dir = None
     if step >= total_steps:
-        final_dir = out / "final"
-        model.save_pretrained(final_dir)
-        tokenizer.save_pretrained(final_dir)
+        final_dir = save_final(model, tokenizer, out / "final", merge=config.merge_lora)
     bonuses = [b for d, b in labels if d]
     result = {"step": step, "total_steps": total_steps, "start_model": start_model,
               "samples": n, "desirable": n_des, "undesirable": n - n_des,
