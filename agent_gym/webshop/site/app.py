@@ -174,6 +174,6 @@ def serve(host: str = "127.0.0.1", port: int = 3000, threads: int = 8, **kwargs)
     app = create_app(**kwargs)
     # waitress warns on every request that waits for a free thread: expected under load
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = make_server(app, host=host, port=port, threads=threads)
-    server.print_listen("Serving on http://{}:{}")
-    server.run()
+    from waitress import serve as waitress_serve
+
+    waitress_serve(app, host=host, port=port, threads=threads, **SERVER_SETTINGS)  # make_server's settings
