@@ -113,9 +113,11 @@ def test_sampled_and_full_checks(tmp_path, monkeypatch):
 def test_the_next_build_removes_what_killed_builds_left(tmp_path):
     catalog = Catalog.synthetic(30, seed=0, cache_dir=tmp_path, progress=False)
     folder = catalog.folder
-    junk = [folder / "catalog.sqlite.tmp-4242", folder / "scratch.sqlite.tmp-4242", folder / ".index.building-x1y2"]
+    junk = [folder / "catalog.sqlite.tmp-4242", folder / "scratch.sqlite.tmp-4242", folder / ".index.building-x1y2",
+            folder / "checksums.json.tmp-4242"]
     junk[0].write_bytes(b"x" * 1000)
     junk[1].write_bytes(b"x")
+    junk[3].write_text("{")
     (junk[2] / "collection").mkdir(parents=True)
     (junk[2] / "collection" / "part000.jsonl").write_text("{}\n")
     Catalog.synthetic(30, seed=0, cache_dir=tmp_path, progress=False)

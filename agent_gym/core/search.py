@@ -83,7 +83,7 @@ class SearchEngine:
         index_dir = Path(index_dir)
         folder, prefix = index_dir.parent, index_dir.name + "/"
         with build_lock(folder):
-            remove_stale(folder, (f".{index_dir.name}.building-*",))
+            remove_stale(folder, (f".{index_dir.name}.building-*", f"{checksums.MANIFEST}.tmp-*"))
             if not index_dir.is_dir() or not any(index_dir.glob("segments_*")):
                 checksums.forget(folder, prefix)
                 lucene.build_index(documents(), index_dir, progress=progress,

@@ -48,7 +48,7 @@ class CatalogError(RuntimeError):
 
 DB_NAME = "catalog.sqlite"
 # what a killed build leaves in a catalog folder (see build_catalog)
-STALE_TEMPORARIES = (f"{DB_NAME}.tmp-*", "scratch.sqlite.tmp-*", ".index.building-*")
+STALE_TEMPORARIES = (f"{DB_NAME}.tmp-*", "scratch.sqlite.tmp-*", ".index.building-*", f"{checksums.MANIFEST}.tmp-*")
 
 
 def rebuild_command(meta: dict) -> str:
