@@ -44,8 +44,9 @@ from trainers.core.checkpoint import finished_run, latest_checkpoint, load_check
 from trainers.core.cli import opt
 from trainers.core.config import TrainerConfig
 from trainers.core.data import StepSample, TrajectorySample, encode_step, trajectory_to_samples
+from trainers.core.distributed import Dist
 from trainers.core.losses import dpo_loss, eto_loss, ipo_loss
-from trainers.core.metrics import MetricsLogger
+from trainers.core.metrics import open_logger
 from trainers.core.optim import autocast, epoch_order, linear_schedule, make_optimizer, resolve_device
 from trainers.core.policy import has_adapter, load_policy, reference_scope, save_final
 
@@ -239,7 +240,8 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     out = Path(config.output_dir)
     ckpt_dir = out / "checkpoints"
     out.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(config.device)
+    dist = Dist(resolve_device(config.device))
+    device = dist.device
     pairs = list(pairs) if pairs is not None else load_pairs(config)
     if config.max_pairs:
         pairs = pairs[:config.max_pairs]
@@ -258,6 +260,8 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
                 "rejected": [encode_step(policy, s, config.max_length) for s in p.rejected.steps]} for p in pairs]
 
     ref_file = out / "reference_logps.json"
+    if not dist.is_main:  # the main process computes (or checks) the reference; the others read it
+        dist.barrier()
     if ref_file.is_file():  # a resumed run: the reference is the model the run started from
         ref = json.loads(ref_file.read_text())
         if len(ref) != len(encoded):
@@ -270,6 +274,8 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
         tmp = ref_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(ref))
         os.replace(tmp, ref_file)
+    if dist.is_main:
+        dist.barrier()
     ref_t = torch.tensor(ref, dtype=torch.float32, device=device)
 
     per_step = config.batch_size * config.grad_accum
@@ -277,14 +283,14 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     total_steps = steps_per_epoch * config.epochs
     optimizer = make_optimizer(model, config.lr, config.weight_decay)
     scheduler = linear_schedule(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+    wrapped, optimizer = dist.prepare(model, optimizer)  # DDP/FSDP2/ZeRO-3 under accelerate; else as is
     step = 0
     if resume_from:
         step = load_checkpoint(resume_from, optimizer, scheduler)["step"]
         done = finished_run(out, step >= total_steps)
         if done is not None:
             return done
-    logger = MetricsLogger(out, console=True, tensorboard=config.tensorboard, wandb=config.wandb,
-                           config=dataclasses.asdict(config), stream=sys.stderr)
+    logger = open_logger(config, out, dist.is_main)
     if resume_from:
         logger.truncate_after(step)
         print(f"[dpo] resumed from {resume_from} at step {step}/{total_steps}", file=sys.stderr)
@@ -292,9 +298,12 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     model.train()
 
     def save(at_step: int) -> None:
-        save_checkpoint(ckpt_dir, model, tokenizer, optimizer, scheduler, step=at_step,
-                        epoch=at_step // steps_per_epoch, state={"config": dataclasses.asdict(config)},
-                        keep_last=config.keep_last or None)
+        if dist.is_main:
+            save_checkpoint(ckpt_dir, model, tokenizer, optimizer, scheduler, step=at_step,
+                            epoch=at_step // steps_per_epoch,
+                            state={"config": dataclasses.asdict(config), "processes": dist.world},
+                            keep_last=config.keep_last or None)
+        dist.barrier()
 
     start, last = time.time(), {}
     bar = tqdm(total=total_steps, initial=step, desc="dpo", disable=None if config.progress else True)
@@ -303,8 +312,10 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
         order = epoch_order(len(encoded), config.seed, epoch)
         group = order[index * per_step:(index + 1) * per_step]
         sums: dict[str, float] = {}
-        for lo in range(0, len(group), config.batch_size):
-            ids = group[lo:lo + config.batch_size]
+        # each process takes its share of the step's pairs; gradients accumulate locally and are
+        # reduced once at the end of the step (``dist.sync``), scaled by the number of processes
+        # because the engine averages them
+        for ids, weight in dist.padded_chunks(group, config.batch_size):
             n = len(ids)
             trajs = [encoded[i]["chosen"] for i in ids] + [encoded[i]["rejected"] for i in ids]
             # The loss is a function of whole-trajectory sums, so backpropagate in two passes to
@@ -312,16 +323,20 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
             # loss's gradient w.r.t. each sum; (2) each step micro-batch again, with a graph,
             # weighted by its trajectory's gradient (d loss / d theta = sum_j dL/dS_j dS_j/dtheta).
             with torch.no_grad():
-                sums_now, tokens = trajectory_logps(model, trajs, pad_id, config.batch_size * 2, ctx)
+                sums_now, tokens = trajectory_logps(wrapped, trajs, pad_id, config.batch_size * 2, ctx)
             leaf = sums_now.detach().requires_grad_(True)
             r = ref_t[ids]
             loss, metrics = preference_loss(config, leaf[:n], leaf[n:], r[:, 0], r[:, 1], tokens[:n])
-            (loss * n / len(group)).backward()
-            backward_through_steps(model, trajs, leaf.grad, pad_id, config.batch_size * 2, ctx)
+            (loss * (n / len(group) * weight * dist.world)).backward()
+            with dist.no_sync(wrapped, skip=True):
+                backward_through_steps(wrapped, trajs, leaf.grad, pad_id, config.batch_size * 2, ctx)
             metrics["loss"] = loss.item()
             for k, v in metrics.items():
-                sums[k] = sums.get(k, 0.0) + v * n / len(group)
-        grad_norm = (torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                sums[k] = sums.get(k, 0.0) + v * n / len(group) * weight
+        first = collate([encoded[group[0]]["chosen"][0]], pad_id)
+        dist.sync(wrapped, lambda: masked_logprobs(wrapped, **{k: v.to(device) for k, v in first.items()})[1].sum())
+        sums = {k: dist.sum(v) for k, v in sums.items()}
+        grad_norm = (dist.clip_grad_norm(wrapped, config.max_grad_norm)
                      if config.max_grad_norm > 0 else torch.tensor(float("nan")))
         lr = scheduler.get_last_lr()[0]
         optimizer.step()
@@ -344,15 +359,19 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     end_margin = pair_margin(model, encoded, ref, pad_id, config.beta, config.batch_size * 2)
     final_dir = None
     if step >= total_steps:
-        final_dir = save_final(model, tokenizer, out / "final", merge=config.merge_lora)
+        final_dir = out / "final"
+        if dist.is_main:
+            save_final(model, tokenizer, final_dir, merge=config.merge_lora)
     result = {"step": step, "total_steps": total_steps, "pairs": len(encoded), "loss": last.get("loss"),
               "margin": last.get("margin"), "accuracy": last.get("accuracy"),
               "start_margin": 0.0,  # the policy starts as the reference: every log-ratio is 0
               "end_margin": end_margin, "runtime_s": round(time.time() - start, 3),
               "final_dir": str(final_dir) if final_dir else None}
     logger.close()
-    with open(out / "final_metrics.json", "w", encoding="utf-8") as f:
-        json.dump(result, f, indent=2)
+    if dist.is_main:
+        with open(out / "final_metrics.json", "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2)
+    dist.barrier()
     return result
 
 

@@ -50,7 +50,8 @@ from trainers.core import ChatTemplateError, cli, collate, masked_logprobs, toke
 from trainers.core.checkpoint import finished_run, latest_checkpoint, load_checkpoint, save_checkpoint
 from trainers.core.cli import opt
 from trainers.core.config import TrainerConfig
-from trainers.core.metrics import MetricsLogger
+from trainers.core.distributed import Dist
+from trainers.core.metrics import open_logger
 from trainers.core.optim import autocast as autocast_for
 from trainers.core.optim import epoch_order, linear_schedule, make_optimizer, resolve_device
 from trainers.core.policy import load_policy, save_final
@@ -189,7 +190,8 @@ def train(config: SFTConfig) -> dict[str, Any]:
     out = Path(config.output_dir)
     ckpt_dir = out / "checkpoints"
     out.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(config.device)
+    dist = Dist(resolve_device(config.device))
+    device = dist.device
 
     resume_from = latest_checkpoint(ckpt_dir) if config.resume else None
     if not (config.model or resume_from):
@@ -210,6 +212,7 @@ def train(config: SFTConfig) -> dict[str, Any]:
 
     optimizer = make_optimizer(model, config.lr, config.weight_decay)
     scheduler = linear_schedule(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+    wrapped, optimizer = dist.prepare(model, optimizer)  # DDP/FSDP2/ZeRO-3 under accelerate; else as is
 
     step = 0
     if resume_from:
@@ -218,8 +221,7 @@ def train(config: SFTConfig) -> dict[str, Any]:
         done = finished_run(out, step >= total_steps)
         if done is not None:
             return done
-    logger = MetricsLogger(out, console=True, tensorboard=config.tensorboard, wandb=config.wandb,
-                           config=dataclasses.asdict(config), stream=sys.stderr)
+    logger = open_logger(config, out, dist.is_main)
     if resume_from:
         logger.truncate_after(step)
         print(f"[sft] resumed from {resume_from} at step {step}/{total_steps}", file=sys.stderr)
@@ -229,9 +231,12 @@ def train(config: SFTConfig) -> dict[str, Any]:
     autocast = autocast_for(device, config.dtype)
 
     def save(at_step: int) -> None:
-        save_checkpoint(ckpt_dir, model, tokenizer, optimizer, scheduler, step=at_step,
-                        epoch=at_step // steps_per_epoch, state={"config": dataclasses.asdict(config)},
-                        keep_last=config.keep_last or None)
+        if dist.is_main:
+            save_checkpoint(ckpt_dir, model, tokenizer, optimizer, scheduler, step=at_step,
+                            epoch=at_step // steps_per_epoch,
+                            state={"config": dataclasses.asdict(config), "processes": dist.world},
+                            keep_last=config.keep_last or None)
+        dist.barrier()
 
     start, tokens_seen, loss, epoch_losses = time.time(), 0, float("nan"), []
     bar = tqdm(total=total_steps, initial=step, desc="sft", disable=None if config.progress else True)
@@ -243,16 +248,21 @@ def train(config: SFTConfig) -> dict[str, Any]:
         group = [examples[i] for i in order[index * per_step:(index + 1) * per_step]]
         n_tokens = sum(sum(e["labels_mask"][1:]) for e in group)  # the first token is never predicted
 
-        # one optimizer step: accumulate the token-summed NLL of each micro-batch / tokens of the step
+        # one optimizer step: accumulate the token-summed NLL of each micro-batch / tokens of the
+        # step; with several processes each takes its share of the step's examples, and its loss
+        # is multiplied by their number because the engine averages the gradients
         total_nll = 0.0
-        for lo in range(0, len(group), config.batch_size):
-            batch = {k: v.to(device) for k, v in collate(group[lo:lo + config.batch_size], pad_id).items()}
-            with autocast:
-                _, seq_logp = masked_logprobs(model, **batch)
-            micro = -seq_logp.sum() / n_tokens
-            micro.backward()
-            total_nll += micro.item()
-        grad_norm = (torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        chunks = dist.padded_chunks(group, config.batch_size)
+        for j, (chunk, weight) in enumerate(chunks):
+            batch = {k: v.to(device) for k, v in collate(chunk, pad_id).items()}
+            with dist.no_sync(wrapped, skip=j < len(chunks) - 1):
+                with autocast:
+                    _, seq_logp = masked_logprobs(wrapped, **batch)
+                micro = -seq_logp.sum() / n_tokens
+                dist.backward(micro * (weight * dist.world))
+            total_nll += micro.item() * weight
+        total_nll = dist.sum(total_nll)
+        grad_norm = (dist.clip_grad_norm(wrapped, config.max_grad_norm)
                      if config.max_grad_norm > 0 else torch.tensor(float("nan")))
         lr = scheduler.get_last_lr()[0]
         optimizer.step()
@@ -277,14 +287,18 @@ def train(config: SFTConfig) -> dict[str, Any]:
 
     final_dir = None
     if step >= total_steps:
-        final_dir = save_final(model, tokenizer, out / "final", merge=config.merge_lora)
+        final_dir = out / "final"
+        if dist.is_main:
+            save_final(model, tokenizer, final_dir, merge=config.merge_lora)
     result = {"step": step, "epoch": (step - 1) // steps_per_epoch if step else 0, "loss": loss,
               "epoch_loss": sum(epoch_losses) / len(epoch_losses) if epoch_losses else float("nan"),
               "tokens": tokens_seen, "total_steps": total_steps, "runtime_s": round(time.time() - start, 3),
               "final_dir": str(final_dir) if final_dir else None}
     logger.close()
-    with open(out / "final_metrics.json", "w", encoding="utf-8") as f:
-        json.dump(result, f, indent=2)
+    if dist.is_main:
+        with open(out / "final_metrics.json", "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2)
+    dist.barrier()
     return result
 
 
@@ -300,9 +314,7 @@ def config_from_args(argv: list[str] | None = None) -> SFTConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
-    result = train(config_from_args(argv))
-    print(json.dumps(result))
-    return 0
+    return cli.run(SFTConfig, train, argv, "trainers.sft", __doc__)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 from typing import Any
 
 
@@ -49,10 +50,12 @@ def config_from_args(config_cls, argv: list[str] | None = None, prog: str = "", 
 def run(config_cls, train, argv: list[str] | None, module: str, doc: str) -> int:
     """A trainer's command line, ``python -m <module>``: a ``config_cls`` from ``argv`` (``--output``
     for ``output_dir``; ``doc``'s first line as the description), then ``train(config)``, whose
-    result is printed as one JSON line (the last line of stdout)."""
+    result is printed as one JSON line (the last line of stdout; by the main process only)."""
     config = config_from_args(config_cls, argv, prog=f"python -m {module}", description=doc.split("\n")[0],
                               aliases={"output_dir": ["--output"]})
-    print(json.dumps(train(config)))
+    result = train(config)
+    if int(os.environ.get("RANK", "0")) == 0:  # under a multi-process launcher: the main process says it
+        print(json.dumps(result))
     return 0
 
 

@@ -54,12 +54,17 @@ class HFGenerator:
     ``do_sample=False`` decodes greedily; with sampling, ``seed`` makes each call
     reproducible (call ``k`` of this generator uses ``torch`` seed ``seed + k``, in a forked
     RNG so the caller's random state is left alone). ``batch_size`` caps the prompts per
-    ``model.generate`` call (default: all at once).
+    ``model.generate`` call (default: all at once). ``autocast_dtype="bfloat16"`` generates
+    under bfloat16 autocast (the recorded log-probs are then the bfloat16 sampler's).
     """
 
     def __init__(self, policy: Policy, max_new_tokens: int = 64, temperature: float = 1.0, top_p: float = 1.0,
-                 do_sample: bool = True, seed: int | None = 0, batch_size: int | None = None):
+                 do_sample: bool = True, seed: int | None = 0, batch_size: int | None = None,
+                 autocast_dtype: str = "float32"):
+        if autocast_dtype not in ("float32", "bfloat16"):
+            raise ValueError(f"autocast_dtype must be float32 or bfloat16, not {autocast_dtype!r}")
         self.policy = policy
+        self.autocast_dtype = autocast_dtype
         self.max_new_tokens = int(max_new_tokens)
         self.do_sample = bool(do_sample)
         self.seed = seed
@@ -79,15 +84,20 @@ class HFGenerator:
         config.eos_token_id = self.eos_ids or None
         self.generation_config = config
 
-    def generate(self, conversations: Sequence[list[dict]]) -> list[GenOut]:
+    def generate(self, conversations: Sequence[list[dict]], keys: Sequence[int] | None = None) -> list[GenOut]:
+        """One reply per conversation. With ``keys`` (one integer per conversation, e.g. its
+        env's index in the whole run), each reply's random draws depend only on the seed, the
+        call and its key, not on which other conversations share the batch: rollouts sharded
+        over processes then sample what one process would (``KeyedSampling``)."""
         prompts = [self.policy.encode(m) for m in conversations]
         step = self.batch_size or len(prompts) or 1
         out: list[GenOut] = []
         for start in range(0, len(prompts), step):
-            out.extend(self._generate_ids(prompts[start:start + step]))
+            out.extend(self._generate_ids(prompts[start:start + step],
+                                          None if keys is None else list(keys[start:start + step])))
         return out
 
-    def _generate_ids(self, prompts: list[list[int]]) -> list[GenOut]:
+    def _generate_ids(self, prompts: list[list[int]], keys: list[int] | None = None) -> list[GenOut]:
         import torch
 
         if not prompts:
@@ -101,13 +111,21 @@ class HFGenerator:
         was_training = model.training
         model.eval()
         devices = [device] if device.type == "cuda" else []
+        config, extra = self.generation_config, {}
+        if keys is not None and self.do_sample:
+            # Gumbel-max with per-key noise, decoded greedily: exactly a sample of softmax(logits / T)
+            config = copy.deepcopy(config)
+            config.do_sample, config.temperature, config.top_p, config.top_k = False, None, None, None
+            extra["logits_processor"] = [KeyedSampling(keys, (self.seed or 0) * 1_000_003 + self.calls,
+                                                       self.generation_config.temperature)]
         try:
-            with torch.no_grad(), torch.random.fork_rng(devices=devices, enabled=self.seed is not None):
+            precision = torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.autocast_dtype == "bfloat16")
+            with torch.no_grad(), torch.random.fork_rng(devices=devices, enabled=self.seed is not None), precision:
                 if self.seed is not None:
                     torch.manual_seed(self.seed + self.calls)
                 res = model.generate(input_ids=input_ids, attention_mask=attention,
-                                     generation_config=self.generation_config, return_dict_in_generate=True,
-                                     output_logits=True)
+                                     generation_config=config, return_dict_in_generate=True,
+                                     output_logits=True, **extra)
         finally:
             model.train(was_training)
         self.calls += 1
@@ -125,3 +143,24 @@ class HFGenerator:
                                response_ids=ids, response_logprobs=chosen[row, :end].tolist(),
                                finished=bool(ids) and ids[-1] in eos))
         return outs
+
+
+class KeyedSampling:
+    """A logits processor that turns greedy decoding into sampling at ``temperature`` with
+    Gumbel noise drawn from one generator per row, seeded by ``(seed, key)``: row ``i``'s
+    tokens depend on its own prompt, the seed and ``keys[i]`` only (``top_p`` is not applied)."""
+
+    def __init__(self, keys: Sequence[int], seed: int, temperature: float):
+        import torch
+
+        self.temperature = float(temperature or 1.0)
+        self.generators = [torch.Generator().manual_seed((seed * 7_919 + int(k) * 104_729) % (2 ** 63))
+                           for k in keys]
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        noise = torch.stack([torch.rand(scores.shape[-1], generator=g, dtype=torch.float64)
+                             for g in self.generators]).clamp_(1e-12, 1 - 1e-12)
+        gumbel = -torch.log(-torch.log(noise))
+        return scores.float() / self.temperature + gumbel.to(scores.device, torch.float32)

@@ -100,6 +100,30 @@ class MetricsLogger:
         self.close()
 
 
+class NullLogger:
+    """What a process other than the main one logs to: nothing (only the main process writes)."""
+
+    def log(self, step: int, metrics: Mapping[str, Any]) -> None:
+        pass
+
+    def truncate_after(self, step: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def open_logger(config, out_dir: str | os.PathLike, main: bool = True):
+    """The run's logger as its config says (``tensorboard``, ``wandb``): a ``MetricsLogger`` on
+    the main process, a ``NullLogger`` on the others."""
+    import dataclasses
+
+    if not main:
+        return NullLogger()
+    return MetricsLogger(out_dir, console=True, tensorboard=config.tensorboard, wandb=config.wandb,
+                         config=dataclasses.asdict(config), stream=sys.stderr)
+
+
 def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:
     """The records of a metrics JSONL file (or of ``<dir>/metrics.jsonl``)."""
     path = Path(path)

@@ -69,6 +69,14 @@ class OnlineConfig(TrainerConfig):
                                              "default); --no-recompute-old-logprobs: use those recorded at generation")
     temperature: float = opt(1.0, "sampling temperature of rollouts")
     max_new_tokens: int = opt(128, "tokens per reply")
+    rollout_dtype: str = opt("float32", "precision of rollout generation: float32, or bfloat16 (autocast); the "
+                                        "update always scores in the training precision")
+    tis: str = opt("auto", "truncated importance sampling of the sampler/trainer log-prob mismatch: auto (on when "
+                           "the sampler is not the float32 training model: bfloat16 rollouts, vLLM), on, off")
+    tis_cap: float = opt(2.0, "cap of the per-token weight exp(trainer - sampler log-prob)")
+    keyed_sampling: bool = opt(False, "each trajectory's random draws depend only on seed, iteration and its "
+                                      "index (on by itself with several processes, so that they sample what "
+                                      "one process would)")
     save_every: int = opt(10, "checkpoint every N iterations (and at the end)")
     keep_last: int = opt(2, "checkpoints kept (0: all)")
     target_success: float = opt(0.0, "stop once an iteration's rollout success reaches this (0: never)")
@@ -157,6 +165,15 @@ class OnlineTrainer(abc.ABC):
         if config.env_backend not in ("local", "ray"):
             raise ValueError(f"env_backend must be 'local' or 'ray', not {config.env_backend!r}")
         self.config = config
+        self.dist = None  # set by setup; None: one process (e.g. a trainer driven piece by piece)
+        self.wrapped = None
+
+    def _dist(self):
+        from trainers.core.distributed import Dist
+
+        if self.dist is None:
+            self.dist = Dist(torch.device("cpu"), single=True)
+        return self.dist
 
     # ----- hooks -------------------------------------------------------------------------
     @abc.abstractmethod
@@ -185,15 +202,18 @@ class OnlineTrainer(abc.ABC):
 
     # ----- the loop ----------------------------------------------------------------------
     def setup(self) -> Path | None:
-        from trainers.core.metrics import MetricsLogger
+        from trainers.core.distributed import Dist
+        from trainers.core.metrics import open_logger
         from trainers.core.optim import autocast, make_optimizer, resolve_device
         from trainers.core.policy import load_policy, load_reference
 
         c = self.config
         self.out = Path(c.output_dir)
         self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "config.json").write_text(json.dumps(dataclasses.asdict(c), indent=2))
-        self.device = resolve_device(c.device)
+        if c.tis not in ("auto", "on", "off"):
+            raise ValueError(f"tis must be auto, on or off, not {c.tis!r}")
+        self.dist = Dist(resolve_device(c.device))
+        self.device = self.dist.device
         self.ctx = autocast(self.device, c.dtype)
         self.ckpt_dir = self.out / "checkpoints"
         resume_from = latest_checkpoint(self.ckpt_dir) if c.resume else None
@@ -203,13 +223,16 @@ class OnlineTrainer(abc.ABC):
         self.ref = load_reference(c, self.policy) if self.uses_reference else None
         self.pad_id = self.tokenizer.pad_token_id
         self.optimizer = make_optimizer(self.model, c.lr)
+        # the engine's wrapper (DDP, FSDP2...) for the update's passes; self.model for the rest
+        self.wrapped, self.optimizer = self.dist.prepare(self.model, self.optimizer)
         self.setup_extra(resume_from)
-        self.logger = MetricsLogger(self.out, console=True, tensorboard=c.tensorboard, wandb=c.wandb,
-                                    config=dataclasses.asdict(c), stream=sys.stderr)
+        self.logger = open_logger(c, self.out, self.dist.is_main)
         self.start = 0
         if resume_from:
             self.start = load_checkpoint(resume_from, self.optimizer)["step"]
         self.logger.truncate_after(self.start)  # a fresh run in a used folder starts a fresh log
+        if self.dist.is_main:
+            (self.out / "config.json").write_text(json.dumps(dataclasses.asdict(c), indent=2))
         return resume_from
 
     def reference(self):
@@ -249,10 +272,12 @@ class OnlineTrainer(abc.ABC):
                 reached = bool(c.target_success) and metrics["success"] >= c.target_success
                 last = it + 1 == c.iterations or reached
                 stop = bool(c.stop_after_iterations) and done_here >= c.stop_after_iterations
-                if (c.save_every and (it + 1) % c.save_every == 0) or last or stop:
+                if ((c.save_every and (it + 1) % c.save_every == 0) or last or stop) and self.dist.is_main:
                     save_checkpoint(self.ckpt_dir, self.model, self.tokenizer, self.optimizer, step=it + 1,
-                                    state={"config": dataclasses.asdict(c), "reached_target": reached},
+                                    state={"config": dataclasses.asdict(c), "reached_target": reached,
+                                           "processes": self.dist.world},
                                     keep_last=c.keep_last or None, extra=self.save_extra)
+                self.dist.barrier()
                 if reached:
                     break
                 if stop and not last:
@@ -262,75 +287,134 @@ class OnlineTrainer(abc.ABC):
             if group is not None:
                 group.close()
             self.logger.close()
-        final = save_final(self.model, self.tokenizer, self.out / "final", merge=c.merge_lora)
-        self.save_extra(final)
+        final = self.out / "final"
+        if self.dist.is_main:
+            save_final(self.model, self.tokenizer, final, merge=c.merge_lora)
+            self.save_extra(final)
         result = {"iterations": self.start + len(history), "reached_target": reached,
                   "last": history[-1] if history else {}, "final_dir": str(final),
                   "runtime_s": round(time.time() - started, 2)}
-        (self.out / "final_metrics.json").write_text(json.dumps(result, indent=2))
+        if self.dist.is_main:
+            (self.out / "final_metrics.json").write_text(json.dumps(result, indent=2))
+        self.dist.barrier()
         return result
 
-    def update(self, samples: list[dict], rng: random.Random) -> dict[str, float]:
-        """PPO epochs over the iteration's step samples; returns mean loss statistics."""
+    # the samples passed to ``update`` are this process's share (``RolloutTrainer``: its task
+    # groups) and are gathered; False: every process holds all of them (StepAgent)
+    sharded_samples = False
+
+    def use_tis(self) -> bool:
+        """Whether the update corrects the sampler/trainer log-prob mismatch (``tis``)."""
         c = self.config
-        if not samples:
-            return {"loss": 0.0}
-        model, ctx, pad_id = self.model, self.ctx, self.pad_id
+        return c.tis == "on" or (c.tis == "auto" and c.rollout_dtype != "float32")
+
+    def update(self, samples: list[dict], rng: random.Random) -> dict[str, float]:
+        """PPO epochs over the iteration's step samples; returns mean loss statistics (``loss``:
+        the mean over optimizer steps of the mini-batch's loss; the others: means over reply
+        tokens, so that they do not depend on how samples are split into micro-batches).
+
+        The behaviour policy's log-probs (recomputed, or as recorded at generation), the
+        reference's, and the truncated importance weights are computed where the samples
+        live; then the samples of every process are gathered, every process draws the same
+        mini-batches, and each takes its share of each (data parallel)."""
+        c = self.config
+        dist = self._dist()
+        if self.wrapped is None:
+            self.wrapped = self.model
+        tis = self.use_tis()
         recorded = not c.recompute_old_logprobs and all(
             len(x.get("old_logp") or ()) == sum(x["labels_mask"]) for x in samples)
+        if tis and recorded:
+            raise ValueError("tis needs the trainer's own log-probs: leave recompute_old_logprobs on")
+        model, ctx, pad_id = self.model, self.ctx, self.pad_id
         model.eval()
         with torch.no_grad():  # the behaviour policy's log-probs (the weights of the rollout)
-            old, refs = [], []
             for lo in range(0, len(samples), c.micro_batch):
                 chunk = samples[lo:lo + c.micro_batch]
                 if not recorded:
                     logp, _, mask = token_stats(model, chunk, pad_id, ctx)
-                    old += [reply_values(r, m) for r, m in zip(logp, mask)]
+                    for x, r, m in zip(chunk, logp, mask):
+                        x["old_t"] = reply_values(r, m)
                 if self.uses_reference:
                     with self.reference() as ref:
                         logp, _, mask = token_stats(ref, chunk, pad_id, ctx)
-                    refs += [reply_values(r, m) for r, m in zip(logp, mask)]
+                    for x, r, m in zip(chunk, logp, mask):
+                        x["ref_t"] = reply_values(r, m)
+        for x in samples:
+            sampler = torch.tensor(x.get("old_logp") or [], dtype=torch.float32)
             if recorded:
-                old = [torch.tensor(x["old_logp"], dtype=torch.float32) for x in samples]
+                x["old_t"] = sampler
+            if tis:
+                x["is_t"] = truncated_is_weights(x["old_t"], sampler, c.tis_cap)
+        if self.sharded_samples:
+            samples = [x for part in dist.gather(samples) for x in part]
+        if not samples:
+            return {"loss": 0.0}
         model.train()
         sums: dict[str, float] = {}
-        count = 0
+        count, steps, loss_sum = 0, 0, 0.0
         for _ in range(c.ppo_epochs):
             order = list(range(len(samples)))
             rng.shuffle(order)
             for lo in range(0, len(order), c.mini_batch):
                 mb = order[lo:lo + c.mini_batch]
                 n_tokens = sum(sum(samples[i]["labels_mask"]) for i in mb)
-                for mlo in range(0, len(mb), c.micro_batch):
-                    ids = mb[mlo:mlo + c.micro_batch]
-                    logp, ent, mask = token_stats(model, [samples[i] for i in ids], pad_id, ctx)
-                    width = logp.shape[1]
-                    old_t = right_align([old[i] for i in ids], width).to(logp.device)
-                    adv = torch.tensor([samples[i]["advantage"] for i in ids], device=logp.device, dtype=logp.dtype)
-                    loss, stats = policy_loss(logp, old_t, adv, mask, c.clip_low, c.clip_high, c.dual_clip or None,
-                                              c.loss_agg)
-                    if refs:
-                        ref_t = right_align([refs[i] for i in ids], width).to(logp.device)
-                        kl = (kl_k3(logp, ref_t) * mask).sum() / mask.sum().clamp(min=1)
-                        loss = loss + c.kl_coef * kl
-                        stats["kl"] = kl.item()
-                    entropy = (ent * mask).sum() / mask.sum().clamp(min=1)
-                    if c.entropy_coef:
-                        loss = loss - c.entropy_coef * entropy
-                    stats["entropy"] = entropy.item()
-                    # token-mean over the mini-batch; seq-mean: each micro-batch by its share of sequences
-                    share = mask.sum().item() / max(1, n_tokens) if c.loss_agg == "token-mean" else len(ids) / len(mb)
-                    (loss * share).backward()
-                    stats["loss"] = loss.item()
-                    for k, v in stats.items():
-                        sums[k] = sums.get(k, 0.0) + v
-                    count += 1
+                chunks = dist.padded_chunks(mb, c.micro_batch)
+                step_loss = 0.0
+                for j, (ids, weight) in enumerate(chunks):
+                    with dist.no_sync(self.wrapped, skip=j < len(chunks) - 1):
+                        loss, stats, share = self._micro_loss([samples[i] for i in ids], n_tokens, len(mb))
+                        dist.backward(loss * (share * weight * dist.world))
+                    step_loss += loss.item() * share * weight
+                    if weight:  # statistics: token-weighted means, whatever the micro-batches
+                        tokens = sum(sum(samples[i]["labels_mask"]) for i in ids)
+                        for k, v in stats.items():
+                            sums[k] = sums.get(k, 0.0) + v * tokens
+                        count += tokens
                 if c.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), c.max_grad_norm)
+                    dist.clip_grad_norm(self.wrapped, c.max_grad_norm)
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
-        return {k: v / max(1, count) for k, v in sums.items()}
+                loss_sum += dist.sum(step_loss)
+                steps += 1
+        sums, count = {k: dist.sum(v) for k, v in sums.items()}, dist.sum(count)
+        return {**{k: v / max(1, count) for k, v in sums.items()}, "loss": loss_sum / max(1, steps)}
 
+    def _micro_loss(self, chunk: list[dict], n_tokens: int, mb_size: int):
+        """The loss of one micro-batch, its statistics, and its share of the mini-batch (token
+        mean: its tokens over the mini-batch's; seq-mean: its sequences over the mini-batch's)."""
+        c = self.config
+        logp, ent, mask = token_stats(self.wrapped, chunk, self.pad_id, self.ctx)
+        width = logp.shape[1]
+        old_t = right_align([x["old_t"] for x in chunk], width).to(logp.device)
+        adv = torch.tensor([x["advantage"] for x in chunk], device=logp.device, dtype=logp.dtype)
+        if "is_t" in chunk[0]:  # per-token weights: the same as weighting each token's loss
+            adv = adv[:, None] * right_align([x["is_t"] for x in chunk], width).to(logp.device)
+        loss, stats = policy_loss(logp, old_t, adv, mask, c.clip_low, c.clip_high, c.dual_clip or None, c.loss_agg)
+        if "ref_t" in chunk[0]:
+            ref_t = right_align([x["ref_t"] for x in chunk], width).to(logp.device)
+            kl = (kl_k3(logp, ref_t) * mask).sum() / mask.sum().clamp(min=1)
+            loss = loss + c.kl_coef * kl
+            stats["kl"] = kl.item()
+        entropy = (ent * mask).sum() / mask.sum().clamp(min=1)
+        if c.entropy_coef:
+            loss = loss - c.entropy_coef * entropy
+        stats["entropy"] = entropy.item()
+        if "is_t" in chunk[0]:
+            stats["tis_weight"] = (right_align([x["is_t"] for x in chunk], width).to(mask.device) * mask).sum().item() \
+                / mask.sum().clamp(min=1).item()
+        share = mask.sum().item() / max(1, n_tokens) if c.loss_agg == "token-mean" else len(chunk) / mb_size
+        return loss, stats, share
+
+
+def truncated_is_weights(trainer_logp: torch.Tensor, sampler_logp: torch.Tensor, cap: float) -> torch.Tensor:
+    """Per-token ``min(exp(trainer - sampler), cap)``: the importance weight that corrects a
+    sampler whose log-probs differ from the trainer's (bfloat16 or vLLM rollouts), truncated
+    as in verl's and trl's "truncated importance sampling" so a rare token cannot dominate."""
+    if len(sampler_logp) != len(trainer_logp):
+        raise ValueError(f"{len(sampler_logp)} sampler log-probs for {len(trainer_logp)} reply tokens: "
+                         f"the rollout must record the sampler's log-prob of every sampled token")
+    return torch.exp(trainer_logp.float() - sampler_logp.float()).clamp(max=cap)
 
 
 class RolloutTrainer(OnlineTrainer):
@@ -341,13 +425,21 @@ class RolloutTrainer(OnlineTrainer):
     def score(self, episodes: list, iteration: int) -> tuple[list[dict], dict[str, float]]:
         """Training samples (``step_sample``) of an iteration's episodes, and metrics."""
 
+    sharded_samples = True
+
     def make_group(self):
+        """This process's envs: its share of the iteration's task groups, ``group_size`` each
+        (a group never straddles two processes)."""
         from agent_gym.core.backends import make_group
 
         c = self.config
+        if c.tasks_per_iteration % self._dist().world:
+            raise ValueError(f"tasks_per_iteration ({c.tasks_per_iteration}) must be a multiple of the number of "
+                             f"processes ({self.dist.world}): each process rolls out whole task groups")
         kwargs = json.loads(c.env_kwargs)
         kwargs["split"] = c.split
-        return make_group(c.env, c.tasks_per_iteration * c.group_size, backend=c.env_backend, **kwargs)
+        return make_group(c.env, c.tasks_per_iteration // self._dist().world * c.group_size, backend=c.env_backend,
+                          **kwargs)
 
     def draw_tasks(self, iteration: int, num_tasks: int) -> list[int]:
         """The iteration's tasks: consecutive slices of epoch-wise shuffles of the split (every
@@ -369,27 +461,37 @@ class RolloutTrainer(OnlineTrainer):
         from trainers.core.rollout import rollout
 
         c = self.config
+        dist = self._dist()
         task_ids = self.draw_tasks(it, group.num_tasks)
+        per = len(task_ids) // dist.world  # this process's contiguous share of whole task groups
+        mine = task_ids[dist.rank * per:(dist.rank + 1) * per]
+        first_env = dist.rank * per * c.group_size  # index of its first env in the whole iteration
         generator = HFGenerator(self.policy, max_new_tokens=c.max_new_tokens, temperature=c.temperature,
-                                seed=c.seed * 7919 + it)
+                                seed=c.seed * 7919 + it, autocast_dtype=c.rollout_dtype)
+        keyed = c.keyed_sampling or dist.world > 1
         t0 = time.time()
         self.model.eval()
-        episodes = rollout(group, generator, task_ids, group_size=c.group_size, fmt=c.fmt, history=c.history,
-                           seed=c.seed + it)
+        episodes = rollout(group, generator, mine, group_size=c.group_size, fmt=c.fmt, history=c.history,
+                           seed=c.seed + it + first_env, key_offset=first_env if keyed else None)
         rollout_s = time.time() - t0
         samples, score_stats = self.score(episodes, it)
         rng = random.Random(c.seed * 1_000_033 + it)
-        stats = {**score_stats, **self.update(samples, rng), **self.update_extra(samples, rng)}
-        n_tokens = sum(len(s.response_ids) for e in episodes for s in e.steps)
-        metrics = {"success": sum(e.won for e in episodes) / len(episodes),
-                   "reward": sum(e.total_reward for e in episodes) / len(episodes),
-                   "steps": sum(len(e.steps) for e in episodes) / len(episodes),
-                   "invalid": _invalid_rate(episodes), "samples": len(samples),
-                   "rollout_s": round(rollout_s, 3),
-                   "rollout_tokens_per_s": round(n_tokens / max(rollout_s, 1e-9), 1), **stats}
+        stats = self.update(samples, rng)
+        everyone = [x for part in dist.gather(samples) for x in part] if dist.world > 1 else samples
+        stats.update(self.update_extra(everyone, rng))
+        # the iteration's metrics over every process's episodes (the score statistics, e.g. anchor group
+        # counts and mean |advantage|, are the mean of the per-process values)
+        parts = dist.gather(({k: v for k, v in score_stats.items()},
+                             [(e.won, e.total_reward, len(e.steps), sum(len(s.response_ids) for s in e.steps))
+                              for e in episodes],
+                             [bool(s.parse_error or s.info.get("invalid_action")) for e in episodes for s in e.steps]))
+        for k in score_stats:
+            stats[k] = sum(p[0].get(k, 0.0) for p in parts) / len(parts)
+        eps = [e for p in parts for e in p[1]]
+        invalid = [v for p in parts for v in p[2]]
+        rollout_s = max(dist.gather(rollout_s))
+        metrics = {"success": sum(e[0] for e in eps) / len(eps), "reward": sum(e[1] for e in eps) / len(eps),
+                   "steps": sum(e[2] for e in eps) / len(eps), "invalid": sum(invalid) / max(1, len(invalid)),
+                   "samples": len(everyone), "rollout_s": round(rollout_s, 3),
+                   "rollout_tokens_per_s": round(sum(e[3] for e in eps) / max(rollout_s, 1e-9), 1), **stats}
         return metrics
-
-
-def _invalid_rate(episodes) -> float:
-    steps = [s for e in episodes for s in e.steps]
-    return sum(bool(s.parse_error or s.info.get("invalid_action")) for s in steps) / max(1, len(steps))

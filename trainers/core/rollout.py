@@ -65,14 +65,16 @@ class Episode:
 def rollout(group, generator: Generator, task_ids: Sequence[int], group_size: int = 1, fmt: str = "react",
             history: int = 3, max_steps: int | None = None, seed: int | None = None,
             max_observation_chars: int | None = 4000, system: str | None = None,
-            mark: str | None = None) -> list[Episode]:
+            mark: str | None = None, key_offset: int | None = None) -> list[Episode]:
     """Play ``task_ids`` x ``group_size`` episodes on ``group`` (env ``i`` plays task
     ``task_ids[i // group_size]``); returns one ``Episode`` per env, in env order.
 
     ``max_steps`` stops the loop after that many steps even when envs are still running
     (their episodes are left unfinished: ``Episode.done`` is false); by default the loop
     runs until every env is done, so the env's own step limit must be set. ``system`` is the
-    system prompt (default: ``system_prompt(fmt, env's agent_prompt)``).
+    system prompt (default: ``system_prompt(fmt, env's agent_prompt)``). With ``key_offset``,
+    env ``i``'s replies are sampled with key ``key_offset + i`` (``HFGenerator.generate``'s
+    ``keys``): a shard of a larger rollout then samples what the whole rollout would.
     """
     if system is None:
         task_prompt = group.agent_prompt if hasattr(group, "agent_prompt") else env_prompt(group.envs[0])
@@ -93,7 +95,10 @@ def rollout(group, generator: Generator, task_ids: Sequence[int], group_size: in
                                                infos[i].get("available_actions"), fmt=fmt, history=history,
                                                note=note, max_observation_chars=max_observation_chars,
                                                system=system, mark=mark))
-        outs = generator.generate(prompts)
+        if key_offset is None:
+            outs = generator.generate(prompts)
+        else:
+            outs = generator.generate(prompts, keys=[key_offset + i for i in active])
         actions: list[Any] = [None] * n
         parsed = {}
         for i, out in zip(active, outs):
