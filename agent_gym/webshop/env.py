@@ -20,6 +20,9 @@ from agent_gym.webshop.shop import ShopSession
 PAGE_SIMILARITY = PagePatternSimilarity({("item", "item_sub"): 0.3})
 
 _CATALOGS: dict[str, Catalog] = {}
+# what the reward and the pages read from a goal
+EXTRA_GOAL_KEYS = ("asin", "category", "query", "name", "product_category", "instruction_text", "attributes",
+                   "price_upper", "goal_options")
 
 
 def resolve_catalog(catalog: Catalog | str | os.PathLike | None) -> Catalog:
@@ -62,7 +65,10 @@ class WebShopEnv(TextEnv):
     original files, or ``None`` for the default synthetic catalog), ``goals`` (``"human"``
     or ``"synthetic"``), ``observation_mode``, ``max_steps``, ``show_attrs`` (offer the
     Attributes sub page), ``reward_rules`` (``RewardRules``; the original's by default),
-    ``expose_goal`` (put the goal dict in ``info["goal"]``: privileged, for oracle experts).
+    ``expose_goal`` (put the goal dict in ``info["goal"]``: privileged, for oracle experts),
+    ``extra_goals`` (more tasks after the split's: a list of goal dicts, or a JSONL file of
+    them, re-read at each reset when it changed, so a curriculum can add tasks while envs
+    run; task ``num_split_goals + k`` is extra goal ``k``; see ``trainers.curriculum``).
 
     **Info**: ``task_id``, ``split``, ``instruction``, ``available_actions``,
     ``has_search_bar``, ``anchor``, ``page`` (``search``, ``results``, ``item``, ``item_sub``,
@@ -80,7 +86,8 @@ class WebShopEnv(TextEnv):
     def __init__(self, split: str = "test", catalog: Catalog | str | os.PathLike | None = None,
                  goals: str = "human", observation_mode: str = "text", max_steps: int = 15,
                  show_attrs: bool = False, reward_rules: RewardRules = ORIGINAL_RULES,
-                 expose_goal: bool = False, render_mode: str | None = None):
+                 expose_goal: bool = False, render_mode: str | None = None,
+                 extra_goals: list[dict] | str | os.PathLike | None = None):
         super().__init__(split=split, max_steps=max_steps, render_mode=render_mode)
         if observation_mode not in pages.OBSERVATION_MODES:
             raise ValueError(f"observation_mode must be one of {pages.OBSERVATION_MODES}, got {observation_mode!r}")
@@ -100,12 +107,48 @@ class WebShopEnv(TextEnv):
                 f"(sizes: { {s: self.catalog.num_goals(goals, s) for s in ('train', 'eval', 'test')} }); "
                 "choose another split or goals='synthetic'")
         self._n_tasks = n
+        self._extra_source = extra_goals
+        self._extra_stamp: Any = None
+        self._extra: list[dict] = []
+        self._load_extra_goals()
+
+    def _load_extra_goals(self) -> None:
+        """(Re-)read ``extra_goals``; every goal must name a catalog product and the fields the
+        reward reads."""
+        source = self._extra_source
+        if source is None:
+            return
+        if isinstance(source, (str, os.PathLike)):
+            path = Path(source)
+            stamp = path.stat().st_mtime_ns if path.is_file() else None
+            if stamp == self._extra_stamp:
+                return
+            import json
+            goals = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                     if line.strip()] if stamp is not None else []
+            self._extra_stamp = stamp
+        else:
+            goals = list(source)
+        for k, goal in enumerate(goals):
+            missing = [key for key in EXTRA_GOAL_KEYS if key not in goal]
+            if missing:
+                raise ValueError(f"extra goal {k} lacks {missing}")
+            if goal["asin"] not in self.catalog:
+                raise ValueError(f"extra goal {k}: product {goal['asin']!r} is not in the catalog")
+        self._extra = [copy.deepcopy(g) for g in goals]
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        self._load_extra_goals()
+        return super().reset(seed=seed, options=options)
 
     def _num_tasks(self) -> int:
-        return self._n_tasks
+        return self._n_tasks + len(self._extra)
 
     def _start_task(self, task_id: int) -> None:
-        goal = self.catalog.goal(self.goal_kind, self.split, task_id)
+        if task_id >= self._n_tasks:
+            goal = copy.deepcopy(self._extra[task_id - self._n_tasks])
+        else:
+            goal = self.catalog.goal(self.goal_kind, self.split, task_id)
         self.session = ShopSession(goal=goal, catalog=self.catalog, search_engine=self.catalog.search_engine(),
                                    show_attrs=self.show_attrs, rules=self.reward_rules)
         self._expert: OracleAgent | None = None
