@@ -14,7 +14,7 @@ os.environ.setdefault("AGENT_GYM_CACHE", str(ROOT / ".cache" / "test"))
 
 # The session-wide trained models the learning checks start from, each built once under a lock
 # (``keydoor_training.once``): a worker that asks while the other builds it waits idle.
-SHARED_MODELS = ("crossroads_start", "keydoor_run")
+SHARED_MODELS = ("crossroads_start", "keydoor_run", "uneven_keydoor")
 
 
 def _seconds(item) -> float:

@@ -83,6 +83,7 @@ def efficiency(model_dir) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.long(seconds=215)
 def test_depo_is_more_efficient_than_its_sft_start(uneven_keydoor, tmp_path):
     result = depo.train(depo.DEPOConfig(model=uneven_keydoor["tiny"], data=uneven_keydoor["data"],
                                         output_dir=str(tmp_path), **LEARN))

@@ -45,6 +45,7 @@ def test_advantages_by_hand():
 
 
 @pytest.mark.slow
+@pytest.mark.long(seconds=85)
 def test_webrl_raises_success_from_a_weak_start(crossroads_start, tmp_path):
     result = webrl.train(webrl.WebRLConfig(model=crossroads_start["start"], output_dir=str(tmp_path), iterations=14,
                                            target_success=0.8, **LEARN))
