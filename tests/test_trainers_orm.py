@@ -165,3 +165,25 @@ def test_collect_from_a_policy_keeps_its_tokens(uneven_keydoor, tmp_path):
     recorded = [s for t in trajs for s in t.meta["steps"]]
     assert [s.response_ids for t in samples for s in t.steps] == [r["response_ids"] for r in recorded]
     assert all(0 < len(r["response_ids"]) <= 8 for r in recorded)
+
+
+@pytest.mark.slow
+def test_orm_resumes_to_the_same_weights(uneven_keydoor, tmp_path):
+    from agent_gym.core.trajectory import read_trajectories, write_trajectories
+    from keydoor_training import same_weights
+    from trainers import orm
+
+    data = tmp_path / "some.jsonl"
+    write_trajectories(data, list(read_trajectories(uneven_keydoor["data"]))[:40])
+    kw = dict(model=uneven_keydoor["tiny"], data=str(data), epochs=2, lr=1e-2, batch_size=8, last_steps=3,
+              max_observation_chars=200, device="cpu", progress=False, save_every=0)
+    straight = orm.train(orm.ORMConfig(output_dir=str(tmp_path / "straight"), **kw))
+    first = orm.train(orm.ORMConfig(output_dir=str(tmp_path / "split"), stop_after_steps=3, **kw))
+    assert first["final_dir"] is None and first["sft"]["step"] == 3
+    args = ["--model", kw["model"], "--data", str(data), "--output", str(tmp_path / "split"), "--resume",
+            "--epochs", "2", "--lr", "1e-2", "--batch-size", "8", "--last-steps", "3",
+            "--max-observation-chars", "200", "--device", "cpu", "--no-progress", "--save-every", "0"]
+    assert orm.main(args) == 0
+    assert same_weights(straight["final_dir"], tmp_path / "split" / "sft" / "final")
+    metrics = json.loads((tmp_path / "split" / "final_metrics.json").read_text())
+    assert metrics["heldout"] == straight["heldout"]

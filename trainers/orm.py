@@ -124,7 +124,7 @@ def accuracy(judge: ORMJudge, trajs: Sequence, config: ORMConfig) -> dict[str, f
 
 
 def _mean(xs):
-    return sum(xs) / len(xs) if xs else float("nan")
+    return sum(xs) / len(xs) if xs else None  # none of that class held out
 
 
 def train(config: ORMConfig, trajectories: Sequence | None = None) -> dict[str, Any]:
