@@ -44,6 +44,26 @@ def test_advantages_by_hand():
     assert won[0]["advantage"] == pytest.approx(0.6)  # 0.7 - 0.5 + 0.9 - 0.5
 
 
+def test_outcomes_from_the_env_or_the_orm():
+    from types import SimpleNamespace
+
+    trainer = webrl.WebRLTrainer(webrl.WebRLConfig(model="m"))
+    step = SimpleNamespace(action="go[left]", observation="A dead end.")
+    episodes = [SimpleNamespace(won=True, instruction="Follow the water.", observation="Junction 1.", steps=[step]),
+                SimpleNamespace(won=False, instruction="Follow the bells.", observation="Junction 1.", steps=[step])]
+    trainer.judge = None
+    assert trainer.outcomes(episodes) == [1.0, 0.0]
+    asked = []
+
+    class Judge:  # the ORM disagrees with the env: its verdict is the reward
+        def scores(self, batch):
+            asked.extend(batch)
+            return [0.3, 0.9]
+    trainer.judge = Judge()
+    assert trainer.outcomes(episodes) == [0.0, 1.0]
+    assert "Task: Follow the bells." in asked[1][1]["content"] and "Step 1: go[left]" in asked[1][1]["content"]
+
+
 @pytest.mark.slow
 @pytest.mark.long(seconds=85)
 def test_webrl_raises_success_from_a_weak_start(crossroads_start, tmp_path):

@@ -39,8 +39,8 @@ desirable trajectory), and the bonus *scales the gain* of a desirable sample (it
 ``lambda_D``) rather than shifting the sigmoid's argument. We tried the shift first, as a
 margin ``sigmoid(beta * (r - z_ref) - b)``: the sigmoid's slope is symmetric around 0, so
 efficient and verbose successes got the same push until the log-ratios saturated, and on the
-KeyDoor check (below) neither steps nor tokens moved; with a plus sign efficient samples would
-even saturate first. Scaled gains act from the first step. Samples are
+KeyDoor data (docs/depo.md) neither steps nor tokens moved; with a plus sign efficient samples
+would even saturate first. Scaled gains act from the first step. Samples are
 steps, not whole trajectories (trl's KTO on prompt/completion pairs; memory stays one step).
 Defaults: KTO's ``beta = 0.1`` and ``lambda_D = lambda_U = 1`` (Ethayarajh et al.: keep
 ``lambda_D n_D / (lambda_U n_U)`` in ``[1, 4/3]``; the run logs that ratio),
