@@ -188,3 +188,40 @@ def test_lora_sft_writes_the_adapter_and_the_merged_model(tiny, tmp_path):
     with torch.no_grad():
         a, b, c = merged(ids).logits, via_adapter(ids).logits, start(ids).logits
     assert torch.allclose(a, b, atol=1e-5) and not torch.allclose(a, c, atol=1e-3)  # trained, and the same
+
+
+@pytest.mark.parametrize("engine", ["ACCELERATE_USE_FSDP", "ACCELERATE_USE_DEEPSPEED"])
+def test_sharded_engines_are_refused_with_a_clear_error(monkeypatch, engine):
+    from trainers.core.distributed import Dist
+
+    assert Dist(torch.device("cpu")).world == 1  # a plain process: no accelerate, no process group
+    monkeypatch.setenv(engine, "true")
+    with pytest.raises(RuntimeError, match="ddp.yaml"):
+        Dist(torch.device("cpu"))
+
+
+def test_padded_chunks_give_every_process_as_many_passes():
+    from trainers.core.distributed import Dist
+
+    d = Dist(torch.device("cpu"))
+    d.world = 2
+    items = list(range(5))  # 3 items on process 0, 2 on process 1: 2 chunks of 2 each, the short one padded
+    d.rank = 0
+    assert d.padded_chunks(items, 2) == [([0, 2], 1.0), ([4], 1.0)]
+    d.rank = 1
+    assert d.padded_chunks(items, 2) == [([1, 3], 1.0), ([0], 0.0)]
+    assert d.padded_chunks([7], 2) == [([7], 0.0)]  # nothing here: one pass of weight 0
+
+
+@pytest.mark.parametrize("record", [
+    {"task_id": 1, "chosen": [{"prompt": "hi", "response": "x"}], "rejected": []},
+    {"task_id": 1, "chosen": [{"prompt": [{"role": "user", "content": "a"}], "response": 4}], "rejected": []},
+    {"task_id": 1, "chosen": 5, "rejected": []},
+], ids=["prompt-not-messages", "response-not-text", "steps-not-list"])
+def test_malformed_pairs_name_file_and_line(tmp_path, record):
+    good = {"task_id": 0, "chosen": [{"prompt": [{"role": "user", "content": "a"}], "response": "b"}],
+            "rejected": [{"prompt": [{"role": "user", "content": "a"}], "response": "c"}]}
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(record) + "\n")
+    with pytest.raises(ValueError, match=f"{path}:2:"):
+        dpo.read_pairs(path)

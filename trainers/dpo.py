@@ -43,7 +43,7 @@ from trainers.core import cli, collate, masked_logprobs
 from trainers.core.checkpoint import finished_run, latest_checkpoint, load_checkpoint, save_checkpoint
 from trainers.core.cli import opt
 from trainers.core.config import TrainerConfig
-from trainers.core.data import StepSample, TrajectorySample, encode_step, trajectory_to_samples
+from trainers.core.data import StepSample, TrajectorySample, check_messages, encode_step, trajectory_to_samples
 from trainers.core.distributed import Dist
 from trainers.core.losses import dpo_loss, eto_loss, ipo_loss
 from trainers.core.metrics import open_logger
@@ -112,7 +112,12 @@ def _steps_to_json(traj: TrajectorySample) -> list[dict]:
 
 
 def _steps_from_json(steps: list[dict]) -> list[StepSample]:
-    return [StepSample(s["prompt"], s["response"], s.get("response_ids")) for s in steps]
+    out = []
+    for s in steps:
+        if not isinstance(s["response"], str):
+            raise ValueError("a step's response must be a string")
+        out.append(StepSample(check_messages(s["prompt"]), s["response"], s.get("response_ids")))
+    return out
 
 
 def write_pairs(path: str | os.PathLike, pairs: Sequence[Pair]) -> Path:
@@ -283,7 +288,7 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     total_steps = steps_per_epoch * config.epochs
     optimizer = make_optimizer(model, config.lr, config.weight_decay)
     scheduler = linear_schedule(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    wrapped, optimizer = dist.prepare(model, optimizer)  # DDP/FSDP2/ZeRO-3 under accelerate; else as is
+    wrapped, optimizer = dist.prepare(model, optimizer)  # DDP under accelerate; else as is
     step = 0
     if resume_from:
         step = load_checkpoint(resume_from, optimizer, scheduler)["step"]

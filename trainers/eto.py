@@ -90,9 +90,12 @@ def run_rounds(config, build_pairs: PairBuilder, name: str, rounds: int) -> dict
     round's starting model as reference; returns a summary per round."""
     import torch
 
+    from trainers.core.distributed import Dist
     from trainers.core.optim import resolve_device
     from trainers.core.policy import Policy
     from trainers.core.rollout import collect
+
+    dist = Dist(resolve_device(config.device))
 
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -111,7 +114,8 @@ def run_rounds(config, build_pairs: PairBuilder, name: str, rounds: int) -> dict
             continue
         rdir.mkdir(parents=True, exist_ok=True)
         pairs_file = rdir / "pairs.jsonl"
-        if config.resume and pairs_file.is_file():
+        if (config.resume and pairs_file.is_file()) or not dist.is_main:
+            dist.barrier()  # under accelerate the main process explores and writes the pairs
             pairs = dpo.read_pairs(pairs_file)
             explore = json.loads((rdir / "explore.json").read_text())
         else:
@@ -126,6 +130,7 @@ def run_rounds(config, build_pairs: PairBuilder, name: str, rounds: int) -> dict
                        "reward": sum(e.total_reward for e in episodes) / len(episodes), "episodes": len(episodes)}
             (rdir / "explore.json").write_text(json.dumps(explore))
             dpo.write_pairs(pairs_file, pairs)
+            dist.barrier()
             del policy
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
@@ -142,17 +147,20 @@ def run_rounds(config, build_pairs: PairBuilder, name: str, rounds: int) -> dict
             save_every=0, log_every=1), pairs)
         info = {"round": r, "explore_success": explore["success"], "explore_reward": explore["reward"],
                 "pairs": len(pairs), "end_margin": result["end_margin"], "final_dir": result["final_dir"]}
-        done_file.write_text(json.dumps(info))
+        if dist.is_main:
+            done_file.write_text(json.dumps(info))
         summary.append(info)
         current = result["final_dir"]
         if getattr(config, "stop_after_rounds", 0) and r + 1 >= config.stop_after_rounds and r + 1 < rounds:
             print(f"[{name}] stopping after round {r} (stop_after_rounds); resume with --resume", file=sys.stderr)
             return {"rounds": summary, "final_dir": None}
     final = out / "final"
-    if current != config.model:
-        _link_final(Path(current), final)
     result = {"rounds": summary, "final_dir": str(final) if current != config.model else None}
-    (out / "final_metrics.json").write_text(json.dumps(result, indent=2))
+    if dist.is_main:
+        if current != config.model:
+            _link_final(Path(current), final)
+        (out / "final_metrics.json").write_text(json.dumps(result, indent=2))
+    dist.barrier()
     return result
 
 
@@ -166,6 +174,11 @@ def _link_final(src: Path, final: Path) -> None:
 
 
 def save_config(config) -> None:
+    """``output_dir/config.json`` (by the main process only, under a multi-process launcher)."""
+    import os
+
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2))

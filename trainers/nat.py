@@ -60,11 +60,16 @@ class NATConfig(TrainerConfig):
 def train(config: NATConfig) -> dict[str, Any]:
     if not config.model or not config.demos:
         raise ValueError("NATConfig.model and NATConfig.demos are required")
-    save_config(config)
+    from trainers.core.distributed import Dist
+    from trainers.core.optim import resolve_device
+
+    dist = Dist(resolve_device(config.device))  # under accelerate: the main process samples and writes
+    if dist.is_main:
+        save_config(config)
     out = Path(config.output_dir)
     records, expert = load_demos(config.demos, config.fmt, config.history, config.max_tasks)
     data, stats_file = out / "samples.jsonl", out / "sampling.json"
-    if not (config.resume and data.is_file() and stats_file.is_file()):
+    if not (config.resume and data.is_file() and stats_file.is_file()) and dist.is_main:
         episodes = sample_tasks(config, config.model, records, config.seed)
         sampled = dedupe([trajectory_to_samples(e, source="policy") for e in episodes])
         good = list(expert) + [t for t in sampled if t.reward >= config.threshold]
@@ -78,14 +83,17 @@ def train(config: NATConfig) -> dict[str, Any]:
         stats = {"sampled": len(episodes), "success": sum(e.won for e in episodes) / len(episodes),
                  "positive": len(good), "negative": len(bad)}
         stats_file.write_text(json.dumps(stats))
+    dist.barrier()
     stats = json.loads(stats_file.read_text())
     print(f"[nat] sampled success {stats['success']:.1%}; training on {stats['positive']} successes and "
           f"{stats['negative']} failures", file=sys.stderr)
     result = sft.train(sft_config(config, config.model, data, out / "sft", config.seed))
-    if result["final_dir"]:
+    if result["final_dir"] and dist.is_main:
         Path(result["final_dir"], "nat.json").write_text(json.dumps({"mark": config.positive_mark}, indent=2))
     summary = {**stats, "final_dir": result["final_dir"], "loss": result["epoch_loss"], "mark": config.positive_mark}
-    (out / "final_metrics.json").write_text(json.dumps(summary, indent=2))
+    if dist.is_main:
+        (out / "final_metrics.json").write_text(json.dumps(summary, indent=2))
+    dist.barrier()
     return summary
 
 

@@ -77,7 +77,12 @@ def sft_config(config, model: str, data: Path, output_dir: Path, seed: int) -> s
 def train(config: RFTConfig) -> dict[str, Any]:
     if not config.model or not config.demos:
         raise ValueError("RFTConfig.model and RFTConfig.demos are required")
-    save_config(config)
+    from trainers.core.distributed import Dist
+    from trainers.core.optim import resolve_device
+
+    dist = Dist(resolve_device(config.device))  # under accelerate: the main process samples and writes
+    if dist.is_main:
+        save_config(config)
     out = Path(config.output_dir)
     records, expert = load_demos(config.demos, config.fmt, config.history, config.max_tasks)
     current, summary = config.model, []
@@ -91,7 +96,7 @@ def train(config: RFTConfig) -> dict[str, Any]:
             continue
         data = idir / "samples.jsonl"
         stats_file = idir / "sampling.json"
-        if not (config.resume and data.is_file() and stats_file.is_file()):
+        if not (config.resume and data.is_file() and stats_file.is_file()) and dist.is_main:
             episodes = sample_tasks(config, current, records, config.seed + 1000 * i)
             sampled = [trajectory_to_samples(e, source="policy") for e in episodes]
             kept = dedupe([t for t in sampled if t.reward >= config.threshold])
@@ -104,17 +109,21 @@ def train(config: RFTConfig) -> dict[str, Any]:
                      "kept": len(kept), "tasks_solved": len({t.task_id for t in kept}),
                      "reward": sum(e.total_reward for e in episodes) / len(episodes)}
             stats_file.write_text(json.dumps(stats))
+        dist.barrier()
         stats = json.loads(stats_file.read_text())
         print(f"[rft] iteration {i}: sampled success {stats['success']:.1%}, kept {stats['kept']} distinct "
               f"trajectories on {stats['tasks_solved']} tasks", file=sys.stderr)
         start = config.model if config.from_base else current
         result = sft.train(sft_config(config, start, data, idir / "sft", config.seed + i))
         info = {"iteration": i, **stats, "final_dir": result["final_dir"], "loss": result["epoch_loss"]}
-        done_file.write_text(json.dumps(info))
+        if dist.is_main:
+            done_file.write_text(json.dumps(info))
         summary.append(info)
         current = result["final_dir"]
     result = {"iterations": summary, "final_dir": current}
-    (out / "final_metrics.json").write_text(json.dumps(result, indent=2))
+    if dist.is_main:
+        (out / "final_metrics.json").write_text(json.dumps(result, indent=2))
+    dist.barrier()
     return result
 
 

@@ -127,7 +127,7 @@ def load_examples(config: SFTConfig, policy) -> list[dict]:
     (told by the first record's keys); a record not of that kind raises ``ValueError`` naming
     the file and line."""
     from agent_gym.core.trajectory import Trajectory
-    from trainers.core.data import StepSample, encode_step, trajectory_to_samples
+    from trainers.core.data import StepSample, check_messages, encode_step, trajectory_to_samples
 
     records = read_jsonl(config.data, config.max_examples, numbered=True)
     first = records[0][1]
@@ -145,7 +145,7 @@ def load_examples(config: SFTConfig, policy) -> list[dict]:
     for n, r in records:
         try:
             if kind == "chat":
-                examples.append(tokenize_conversation(policy.tokenizer, _messages(r["messages"]),
+                examples.append(tokenize_conversation(policy.tokenizer, check_messages(r["messages"]),
                                                       max_length=config.max_length))
                 continue
             if kind == "step":
@@ -154,7 +154,7 @@ def load_examples(config: SFTConfig, policy) -> list[dict]:
                     raise ValueError("response_ids must be a list of token ids")
                 if not isinstance(r["response"], str):
                     raise ValueError("response must be a string")
-                samples = [StepSample(_messages(r["prompt"]), r["response"], ids)]
+                samples = [StepSample(check_messages(r["prompt"]), r["response"], ids)]
             else:
                 t = Trajectory.from_dict(r)
                 if not t.won and config.only_won:
@@ -169,14 +169,6 @@ def load_examples(config: SFTConfig, policy) -> list[dict]:
             raise ValueError(f"{config.data}:{n}: not {what} like line {records[0][0]} "
                              f"({type(exc).__name__}: {exc})") from None
     return examples
-
-
-def _messages(messages) -> list[dict]:
-    if not (isinstance(messages, list) and messages and
-            all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
-                for m in messages)):
-        raise ValueError("messages must be a non-empty list of {role, content} objects with string values")
-    return messages
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,7 +204,7 @@ def train(config: SFTConfig) -> dict[str, Any]:
 
     optimizer = make_optimizer(model, config.lr, config.weight_decay)
     scheduler = linear_schedule(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    wrapped, optimizer = dist.prepare(model, optimizer)  # DDP/FSDP2/ZeRO-3 under accelerate; else as is
+    wrapped, optimizer = dist.prepare(model, optimizer)  # DDP under accelerate; else as is
 
     step = 0
     if resume_from:

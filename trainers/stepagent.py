@@ -128,7 +128,7 @@ class StepAgentTrainer(OnlineTrainer):
         rng = random.Random(c.seed * 1_000_003 + iteration)
         picked = [self.states[rng.randrange(len(self.states))] for _ in range(c.steps_per_iteration)]
         generator = HFGenerator(self.policy, max_new_tokens=c.max_new_tokens, temperature=c.temperature,
-                                seed=c.seed * 7919 + iteration)
+                                seed=c.seed * 7919 + iteration, autocast_dtype=c.rollout_dtype)
         self.model.eval()
         outs = generator.generate([state[0] for state in picked])
         samples, agree = [], 0

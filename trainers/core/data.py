@@ -42,6 +42,16 @@ class TrajectorySample:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+def check_messages(messages) -> list[dict]:
+    """``messages`` if it is a non-empty list of ``{"role": str, "content": str}``; else ValueError
+    (readers of data files add the file and line)."""
+    if not (isinstance(messages, list) and messages and
+            all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+                for m in messages)):
+        raise ValueError("messages must be a non-empty list of {role, content} objects with string values")
+    return messages
+
+
 def trajectory_to_samples(traj, fmt: str = "react", history: int = 3, system: str | None = None,
                           max_observation_chars: int | None = 4000, source: str | None = None,
                           thoughts: bool = True) -> TrajectorySample:

@@ -2,9 +2,9 @@
 
 ``python -m trainers.X ...`` runs on one device exactly as before (no process group, no
 wrapper). Under a launcher that starts several processes (``accelerate launch
-[--config_file trainers/configs/<name>.yaml] -m trainers.X ...``, or ``torchrun``), ``Dist``
-holds an ``accelerate.Accelerator``: the model and optimizer go through ``prepare`` (DDP, or
-FSDP2 / DeepSpeed as the launch config says), gradients are averaged by the engine, and
+[--config_file trainers/configs/ddp.yaml] -m trainers.X ...``, or ``torchrun``), ``Dist``
+holds an ``accelerate.Accelerator``: the model and optimizer go through ``prepare`` (DDP),
+gradients are averaged by the engine, and
 
 - every optimizer step sees the same *global* batch as one process: each process takes every
   ``world``-th example of the step (``shard``), losses are normalised by the step's global
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from typing import Any
 
 import torch
@@ -47,9 +48,20 @@ class Dist:
         if launched_distributed() and not single:
             from accelerate import Accelerator
 
+            sharded = [k for k in ("ACCELERATE_USE_FSDP", "ACCELERATE_USE_DEEPSPEED")
+                       if os.environ.get(k, "").lower() in ("1", "true")]
+            if sharded:
+                # their checkpoints need every process's shard of the weights and optimizer state;
+                # these trainers save the main process's (DDP) state only, so they refuse to start
+                raise RuntimeError(f"{sharded[0][len('ACCELERATE_USE_'):]} is not supported by these trainers yet "
+                                   f"(checkpoints hold the main process's full state, as under DDP); launch with "
+                                   f"trainers/configs/ddp.yaml, and LoRA (--lora-r) and --gradient-checkpointing "
+                                   f"to fit large models (docs/trainers_scale.md)")
             self.accelerator = Accelerator(cpu=device.type == "cpu" or not torch.cuda.is_available())
             self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
             self.device = self.accelerator.device
+            if self.is_main:
+                print(f"[dist] {self.world} processes, {self.engine} on {self.device}", file=sys.stderr, flush=True)
 
     @property
     def is_main(self) -> bool:
@@ -62,7 +74,7 @@ class Dist:
         return str(self.accelerator.distributed_type).split(".")[-1].lower()
 
     def prepare(self, model, optimizer):
-        """The model and optimizer wrapped by the engine (unchanged in a single process)."""
+        """The model and optimizer wrapped by the engine (DDP; unchanged in a single process)."""
         if self.accelerator is None:
             return model, optimizer
         return self.accelerator.prepare(model, optimizer)
@@ -135,12 +147,6 @@ class Dist:
     def barrier(self) -> None:
         if self.accelerator is not None:
             self.accelerator.wait_for_everyone()
-
-    def state_dict(self, model):
-        """The full model state (gathered from the shards under FSDP/ZeRO-3), for saving."""
-        if self.accelerator is None:
-            return None
-        return self.accelerator.get_state_dict(model)
 
     def end(self) -> None:
         if self.accelerator is not None:

@@ -212,6 +212,8 @@ class OnlineTrainer(abc.ABC):
         self.out.mkdir(parents=True, exist_ok=True)
         if c.tis not in ("auto", "on", "off"):
             raise ValueError(f"tis must be auto, on or off, not {c.tis!r}")
+        if self.use_tis() and not c.recompute_old_logprobs:
+            raise ValueError("tis corrects the sampler's log-probs with the trainer's own: leave recompute_old_logprobs on")
         self.dist = Dist(resolve_device(c.device))
         self.device = self.dist.device
         self.ctx = autocast(self.device, c.dtype)
@@ -324,8 +326,6 @@ class OnlineTrainer(abc.ABC):
         tis = self.use_tis()
         recorded = not c.recompute_old_logprobs and all(
             len(x.get("old_logp") or ()) == sum(x["labels_mask"]) for x in samples)
-        if tis and recorded:
-            raise ValueError("tis needs the trainer's own log-probs: leave recompute_old_logprobs on")
         model, ctx, pad_id = self.model, self.ctx, self.pad_id
         model.eval()
         with torch.no_grad():  # the behaviour policy's log-probs (the weights of the rollout)
