@@ -16,7 +16,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from trainers import dpo, eto, gigpo, nat, ppo, rft, sft, spin, stepagent  # noqa: E402
+from trainers import depo, dpo, eto, gigpo, nat, orm, ppo, rft, sft, spin, stepagent, webrl  # noqa: E402
 from trainers.core import cli  # noqa: E402
 from trainers.core.checkpoint import (latest_checkpoint, load_checkpoint, remove_stale_temporaries,  # noqa: E402
                                       save_checkpoint)
@@ -25,7 +25,8 @@ from trainers.core.online import OnlineConfig  # noqa: E402
 from trainers.core.tiny import DEFAULT_CHAT, build_tiny_model_and_tokenizer  # noqa: E402
 
 CONFIGS = [sft.SFTConfig, dpo.DPOConfig, rft.RFTConfig, nat.NATConfig, eto.ETOConfig, spin.SPINConfig,
-           ppo.PPOConfig, gigpo.GiGPOConfig, stepagent.StepAgentConfig, OnlineConfig]
+           ppo.PPOConfig, gigpo.GiGPOConfig, stepagent.StepAgentConfig, OnlineConfig, depo.DEPOConfig,
+           orm.ORMConfig, webrl.WebRLConfig]
 
 
 @pytest.fixture(scope="module")
