@@ -1,7 +1,7 @@
 """Two processes on gloo give what one process gives: ``accelerate launch --multi_gpu
 --num_processes 2 -m trainers.X ... --device cpu`` against ``python -m trainers.X`` with the same
 global batch, for SFT, DPO and GiGPO (loss curve and final weights within float tolerance), and
-a 2-process SFT run stopped and resumed on 2 processes ends with the same weights.
+a 2-process SFT run stopped and resumed on 2 processes (or on 1) ends with the same weights.
 
 Slow (each launch starts two Python processes that import torch and transformers): ``make
 test-slow``."""
@@ -90,6 +90,12 @@ def test_sft_on_two_processes_equals_one_and_resumes(tiny, tmp_path):
     # only the main process wrote: one metrics line per step, no stray temporary folders
     assert [s for s, _ in curve(tmp_path / "part")] == [1, 2, 3, 4]
     assert not list((tmp_path / "part" / "checkpoints").glob(".tmp-*"))
+    # a checkpoint holds the full state and the data order depends on the seed only: a run
+    # stopped on 2 processes resumes on 1 to the same weights
+    launch("trainers.sft", args + ["--output", str(tmp_path / "other"), "--stop-after-steps", "2"], 2)
+    on_one = launch("trainers.sft", args + ["--output", str(tmp_path / "other"), "--resume"], 1)
+    assert_same_curve(tmp_path / "one", tmp_path / "other")
+    assert_same_weights(one["final_dir"], on_one["final_dir"])
 
 
 def write_toy_pairs(path: Path, n: int = 10) -> Path:
