@@ -103,7 +103,7 @@ def test_depo_resumes_to_the_same_weights(uneven_keydoor, tmp_path):
 
     data = tmp_path / "some.jsonl"
     write_trajectories(data, list(read_trajectories(uneven_keydoor["data"]))[:16])  # 12 tasks' worth of steps
-    kw = dict(LEARN, sft_epochs=0, epochs=1, grad_accum=2)
+    kw = dict(LEARN, sft_epochs=1, epochs=1, grad_accum=2)  # the resumed run reuses the finished SFT stage
     straight = depo.train(depo.DEPOConfig(model=uneven_keydoor["tiny"], data=str(data),
                                           output_dir=str(tmp_path / "straight"), **kw))
     first = depo.train(depo.DEPOConfig(model=uneven_keydoor["tiny"], data=str(data),
@@ -112,7 +112,8 @@ def test_depo_resumes_to_the_same_weights(uneven_keydoor, tmp_path):
     args = ["--model", uneven_keydoor["tiny"], "--data", str(data), "--output", str(tmp_path / "split"),
             "--resume", "--history", str(HISTORY), "--epochs", "1", "--lr", str(kw["lr"]), "--beta", "0.5",
             "--alpha-tokens", "2", "--alpha-steps", "3", "--undesirable-weight", "0.5", "--batch-size", "16",
-            "--grad-accum", "2", "--device", "cpu", "--no-progress", "--save-every", "0"]
+            "--grad-accum", "2", "--sft-epochs", "1", "--sft-lr", "1e-2", "--device", "cpu", "--no-progress", "--save-every", "0"]
     assert depo.main(args) == 0
     assert straight["step"] == straight["total_steps"] > 2
     assert same_weights(straight["final_dir"], tmp_path / "split" / "final")
+    assert same_weights(straight["start_model"], tmp_path / "split" / "sft" / "final")

@@ -186,15 +186,16 @@ def _sft_start(config: DEPOConfig, trajs: Sequence[TrajectorySample], labels) ->
 
     out = Path(config.output_dir) / "sft"
     final = out / "final"
-    if (final / "config.json").is_file() or (final / "adapter_config.json").is_file():
-        return str(final)
+    if config.resume and ((final / "config.json").is_file() or (final / "adapter_config.json").is_file()):
+        return str(final)  # a resumed run whose SFT stage had finished
     data = Path(config.output_dir) / "sft_data.jsonl"
-    if not data.is_file():
+    if not (config.resume and data.is_file()):
         from trainers.core.data import write_step_samples
         write_step_samples(data, [s for t, (d, _) in zip(trajs, labels) if d for s in t.steps])
-    sft.train(sft.SFTConfig(**shared(config, output_dir=str(out), resume=(out / "checkpoints").is_dir()),
+    sft.train(sft.SFTConfig(**shared(config, output_dir=str(out), resume=config.resume),
                             data=str(data), epochs=config.sft_epochs, lr=config.sft_lr, batch_size=config.batch_size,
-                            grad_accum=1, max_length=config.max_length, log_every=config.log_every, save_every=0,
+                            grad_accum=1, max_length=config.max_length, log_every=config.log_every,
+                            save_every=config.save_every,
                             keep_last=1))
     return str(final)  # with LoRA an adapter folder: loading it merges it into its base
 
@@ -253,7 +254,7 @@ def train(config: DEPOConfig, trajectories: Sequence[TrajectorySample] | None = 
     micro = config.batch_size
 
     ref_file = out / "reference_logps.json"
-    if ref_file.is_file():
+    if resume_from and ref_file.is_file():  # the reference of the run being resumed
         ref = json.loads(ref_file.read_text())
         if len(ref) != n:
             raise ValueError(f"{ref_file} holds {len(ref)} samples, the data {n}: another run's folder?")
