@@ -1,7 +1,8 @@
 """Two processes on gloo give what one process gives: ``accelerate launch --multi_gpu
 --num_processes 2 -m trainers.X ... --device cpu`` against ``python -m trainers.X`` with the same
 global batch, for SFT, DPO and GiGPO (loss curve and final weights within float tolerance), and
-a 2-process SFT run stopped and resumed on 2 processes (or on 1) ends with the same weights.
+a 2-process SFT run stopped and resumed on 2 processes (or on 1), or killed (SIGKILL to the
+launcher's process group) after its second checkpoint and resumed, ends with the same weights.
 
 Slow (each launch starts two Python processes that import torch and transformers): ``make
 test-slow``."""
@@ -141,3 +142,34 @@ def test_gigpo_on_two_processes_equals_one(crossroads_start, tmp_path):
         assert_same_curve(tmp_path / "one", tmp_path / "two", key=key, tol=1e-4)
     assert_same_weights(one["final_dir"], two["final_dir"], atol=2e-4)
 
+
+
+def test_sft_killed_on_two_processes_resumes_to_the_same_weights(tiny, tmp_path):
+    import signal
+    import time
+
+    args = ["--model", str(tiny), "--data", str(DEFAULT_CHAT), "--max-examples", "48", "--max-length", "256",
+            "--epochs", "2", "--batch-size", "4", "--grad-accum", "4", "--lr", "3e-3", "--log-every", "1",
+            "--save-every", "1", "--keep-last", "0", "--device", "cpu", "--no-progress"]
+    straight = launch("trainers.sft", args + ["--output", str(tmp_path / "straight")], 2)
+    out = tmp_path / "killed"
+    port = str(29500 + (os.getpid() + 1) % 2000)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+                             "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+                             "--main_process_port", port, "-m", "trainers.sft", *args, "--output", str(out)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while not (out / "checkpoints" / "step-00000002" / "trainer_state.json").is_file():
+            assert proc.poll() is None and time.time() < deadline, "the run ended before its second checkpoint"
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the launcher and both processes, wherever they are
+        proc.wait()
+    assert not (out / "final").exists()  # killed before the end (6 steps)
+    resumed = launch("trainers.sft", args + ["--output", str(out), "--resume"], 2)
+    assert resumed["step"] == straight["step"] == 6
+    assert_same_weights(straight["final_dir"], resumed["final_dir"])
+    assert not list((out / "checkpoints").glob(".tmp-*"))  # a save cut by the kill is cleaned up
