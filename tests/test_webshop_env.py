@@ -237,3 +237,23 @@ def test_info_never_reveals_the_target_unless_asked(sample_catalog):
     e = gym.make("agent_gym/WebShop-v0", catalog=sample_catalog, goals="synthetic", expose_goal=True)
     obs, info = e.reset(options={"task_id": 0})
     assert info["goal"]["asin"] == target and "goal" in e.step("search[x]")[4]
+
+
+def test_an_item_page_reached_through_two_queries_has_one_anchor(env):
+    """GiGPO groups steps by state; verl-agent anchors on the observation text, and an item
+    page does not show the query that led to it."""
+    def item_via(query):
+        env.reset(options={"task_id": 0})
+        results = env.step(f"search[{query}]")[4]["available_actions"]
+        return [a for a in results if a.startswith("click[b0")]
+
+    first = item_via("cotton shirt")
+    second = item_via("shirt")
+    common = next(a for a in first if a in second)
+    seen = []
+    for query in ("cotton shirt", "shirt"):
+        item_via(query)
+        obs, _, _, _, info = env.step(common)
+        seen.append((obs, info["anchor"], info["page"]))
+    assert seen[0][2] == "item" and seen[0][0] == seen[1][0]
+    assert seen[0][1] == seen[1][1]

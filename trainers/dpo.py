@@ -6,8 +6,9 @@
 
 Read top to bottom: the config; the pairs (two trajectories of the same task, chosen = the
 higher reward, ties dropped); the reference log-probs (the starting model's, computed once
-before the first step and kept in ``output_dir/reference_logps.json``, so no second model is
-held in memory and a resumed run uses the same reference); the loop (the loss of
+before the first step, without a graph and in the run's precision, and kept in
+``output_dir/reference_logps.json``, so no second model is held in memory and a resumed run
+uses the same reference); the loop (the loss of
 ``trainers.core.losses``: DPO, or IPO, plus an optional NLL term on the chosen trajectory).
 
 A trajectory's log-probability is the sum over its steps of ``log pi(reply_t | prompt_t)``,
@@ -26,6 +27,7 @@ models need ~1e-3.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -171,7 +173,9 @@ def load_pairs(config: DPOConfig) -> list[Pair]:
 def trajectory_logps(model, trajectories: Sequence[list[dict]], pad_id: int, micro_batch: int = 16,
                      ctx=None) -> tuple[torch.Tensor, torch.Tensor]:
     """``(logps [N], reply_tokens [N])`` of ``N`` encoded trajectories (lists of ``encode_step``
-    outputs), with gradients; steps of all trajectories are scored in padded micro-batches."""
+    outputs); steps of all trajectories are scored in padded micro-batches under ``ctx`` (the
+    run's precision: bfloat16 autocast or none), with gradients unless the caller turned them
+    off (``torch.no_grad``)."""
     flat = [(i, ex) for i, steps in enumerate(trajectories) for ex in steps]
     device = next(model.parameters()).device
     total = torch.zeros(len(trajectories), device=device)
@@ -179,7 +183,7 @@ def trajectory_logps(model, trajectories: Sequence[list[dict]], pad_id: int, mic
     for lo in range(0, len(flat), micro_batch):
         chunk = flat[lo:lo + micro_batch]
         batch = {k: v.to(device) for k, v in collate([ex for _, ex in chunk], pad_id).items()}
-        with ctx if ctx is not None else torch.enable_grad():
+        with ctx if ctx is not None else contextlib.nullcontext():  # never re-enables grad
             _, seq = masked_logprobs(model, **batch)
         index = torch.tensor([i for i, _ in chunk], device=device)
         total = total.index_add(0, index, seq.float())
@@ -202,8 +206,11 @@ def backward_through_steps(model, trajectories: Sequence[list[dict]], weights: t
         (seq.float() * coef).sum().backward()
 
 
-def reference_logps(model, encoded: Sequence[dict], pad_id: int, micro_batch: int = 16) -> list[list[float]]:
-    """``[[chosen, rejected], ...]`` under ``model`` without gradients."""
+def reference_logps(model, encoded: Sequence[dict], pad_id: int, micro_batch: int = 16,
+                    ctx=None) -> list[list[float]]:
+    """``[[chosen, rejected], ...]`` under ``model`` without gradients (no graph is built) and
+    under ``ctx``, the precision the policy is trained in: a bfloat16 run must score the
+    reference in bfloat16 too, or its first step starts with non-zero log-ratios."""
     was_training = model.training
     model.eval()
     out = []
@@ -211,7 +218,7 @@ def reference_logps(model, encoded: Sequence[dict], pad_id: int, micro_batch: in
         for lo in range(0, len(encoded), micro_batch):
             chunk = encoded[lo:lo + micro_batch]
             trajs = [p["chosen"] for p in chunk] + [p["rejected"] for p in chunk]
-            logps, _ = trajectory_logps(model, trajs, pad_id, micro_batch)
+            logps, _ = trajectory_logps(model, trajs, pad_id, micro_batch, ctx)
             n = len(chunk)
             out += [[float(logps[i]), float(logps[n + i])] for i in range(n)]
     model.train(was_training)
@@ -275,7 +282,8 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
         if resume_from:
             raise ValueError(f"{ref_file} is missing: cannot resume without the reference log-probs")
         with reference_scope(model, None if has_adapter(model) else model) as reference:
-            ref = reference_logps(reference, encoded, pad_id, config.batch_size * 2)
+            ref = reference_logps(reference, encoded, pad_id, config.batch_size * 2,
+                                  autocast(device, config.dtype))
         tmp = ref_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(ref))
         os.replace(tmp, ref_file)
@@ -361,7 +369,7 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
             break
     bar.close()
 
-    end_margin = pair_margin(model, encoded, ref, pad_id, config.beta, config.batch_size * 2)
+    end_margin = pair_margin(model, encoded, ref, pad_id, config.beta, config.batch_size * 2, ctx)
     final_dir = None
     if step >= total_steps:
         final_dir = out / "final"
@@ -381,9 +389,9 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
 
 
 def pair_margin(model, encoded: Sequence[dict], ref: Sequence[Sequence[float]], pad_id: int, beta: float,
-                micro_batch: int = 16) -> float:
+                micro_batch: int = 16, ctx=None) -> float:
     """Mean over pairs of ``beta * ((log pi(y_w) - log ref(y_w)) - (log pi(y_l) - log ref(y_l)))``."""
-    now = reference_logps(model, encoded, pad_id, micro_batch)
+    now = reference_logps(model, encoded, pad_id, micro_batch, ctx)
     return sum(beta * ((c - rc) - (r - rr)) for (c, r), (rc, rr) in zip(now, ref)) / max(1, len(ref))
 
 

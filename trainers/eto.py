@@ -9,14 +9,19 @@ Starting from a behaviour-cloned (SFT) policy, each round
    (the demos' tasks, their env and split);
 2. **pairs** each of its trajectories with the expert trajectory of the same task: chosen = the
    higher reward, ties dropped (a policy trajectory as good as the expert's teaches nothing);
-   the policy's failure is used as it was played, cut where the env's step limit cut it;
+   a rejected policy trajectory is cut to the expert's number of turns plus
+   ``--rejected-extra-turns`` (ETO's ``construct_preference.py`` keeps at most 5 turns more than
+   the golden trajectory on WebShop and ScienceWorld: failures can run much longer than
+   successes; it does not cut on ALFWorld: ``--rejected-extra-turns -1``);
 3. **trains** with DPO (``trainers.dpo``) with the round's starting policy as the reference.
 
-Defaults follow the paper where it says: beta 0.1; the policy explores once per task with
-sampling at temperature 1. Where it does not, or we differ: 3 rounds (the paper reports
-results over several iterations); DPO lr 1e-6 for 7B-size models (tiny test models: ~1e-3);
-an optional NLL term on the chosen trajectory (``--nll-weight``, off by default as in the
-paper). Each round lives in ``output_dir/round-<i>/`` (explored trajectories, pairs, the DPO run);
+Defaults follow the ETO repository (github.com/Yifan-Song793/ETO, ``run_eto.sh``): 3 rounds,
+3 DPO epochs, beta 0.1 and lr 1e-6 in the first round, beta 0.5 (``--later-beta``) and half the
+learning rate (``--later-lr-scale 0.5``: 5e-7) in the rounds after it; the policy explores once
+per task with sampling at temperature 1. Where we differ: the DPO schedule decays linearly after
+warmup (ETO's is constant after a 10% warmup); lr 1e-6 is for 7B-size models (tiny test models:
+~1e-3); an optional NLL term on the chosen trajectory (``--nll-weight``, off by default as in
+the paper). Each round lives in ``output_dir/round-<i>/`` (explored trajectories, pairs, the DPO run);
 a killed run resumes at the round and DPO step it reached (``--resume``).
 
 SPIN (``trainers.spin``) is the same loop with other pairs: the expert against the policy's own
@@ -51,10 +56,14 @@ class ETOConfig(TrainerConfig):
     temperature: float = opt(1.0, "sampling temperature of exploration")
     max_new_tokens: int = opt(128, "tokens per reply when exploring")
     rollout_batch: int = opt(64, "envs played side by side when exploring")
-    beta: float = opt(0.1, "DPO beta (ETO: 0.1)")
+    beta: float = opt(0.1, "DPO beta of the first round (ETO: 0.1)")
+    later_beta: float = opt(0.5, "DPO beta of the rounds after the first (ETO's run_eto.sh: 0.5)")
+    later_lr_scale: float = opt(0.5, "the rounds after the first train at lr x this (ETO: 1e-6 then 5e-7)")
+    rejected_extra_turns: int = opt(5, "cut a rejected policy trajectory to the expert's turns + this many "
+                                       "(ETO on WebShop/ScienceWorld: 5; -1: no cut, as ETO on ALFWorld)")
     nll_weight: float = opt(0.0, "NLL term on the chosen trajectory (0: none, as in the paper)")
     epochs: int = opt(3, "DPO epochs per round")
-    lr: float = opt(1e-6, "DPO learning rate (7B: 5e-7 to 1e-6; tiny test models: ~1e-3)")
+    lr: float = opt(1e-6, "DPO learning rate of the first round (ETO: 1e-6 for 7B; tiny test models: ~1e-3)")
     batch_size: int = opt(4, "pairs per micro-batch")
     grad_accum: int = opt(8, "micro-batches per optimizer step")
     max_length: int = opt(4096, "tokens per step sample")
@@ -80,9 +89,25 @@ def load_demos(path: str | Path, fmt: str, history: int, max_tasks: int = 0) -> 
     return records, [trajectory_to_samples(t, fmt=fmt, history=history, source="expert") for t in records]
 
 
-def expert_vs_policy_pairs(expert: Sequence[TrajectorySample], explored: Sequence[TrajectorySample]) -> list:
-    """ETO's pairs: chosen = the higher reward of (expert, policy) on each task; ties dropped."""
-    return dpo.make_pairs(expert, explored)
+def expert_vs_policy_pairs(expert: Sequence[TrajectorySample], explored: Sequence[TrajectorySample],
+                           extra_turns: int = -1) -> list:
+    """ETO's pairs: chosen = the higher reward of (expert, policy) on each task; ties dropped.
+    With ``extra_turns >= 0`` a rejected policy trajectory (the expert won) keeps at most the
+    expert's number of turns plus ``extra_turns`` (ETO's ``construct_preference.py``)."""
+    pairs = dpo.make_pairs(expert, explored)
+    if extra_turns >= 0:
+        experts = {id(t) for t in expert}
+        for p in pairs:
+            if id(p.chosen) in experts:
+                p.rejected = dataclasses.replace(p.rejected, steps=p.rejected.steps[:len(p.chosen.steps) + extra_turns])
+    return pairs
+
+
+def round_settings(config, r: int) -> tuple[float, float]:
+    """``(beta, lr)`` of round ``r`` (0-based): the first round's, then ETO's later ones."""
+    if r == 0:
+        return config.beta, config.lr
+    return getattr(config, "later_beta", config.beta), config.lr * getattr(config, "later_lr_scale", 1.0)
 
 
 def run_rounds(config, build_pairs: PairBuilder, name: str, rounds: int) -> dict[str, Any]:
@@ -140,13 +165,15 @@ def run_rounds(config, build_pairs: PairBuilder, name: str, rounds: int) -> dict
             print(f"[{name}] round {r}: no pairs (the policy matches the expert on every task); stopping",
                   file=sys.stderr)
             break
+        beta, lr = round_settings(config, r)
         result = dpo.train(dpo.DPOConfig(**shared(
-            config, model=current, output_dir=str(rdir / "dpo"), seed=config.seed + r), beta=config.beta,
-            nll_weight=getattr(config, "nll_weight", 0.0), epochs=config.epochs, lr=config.lr,
+            config, model=current, output_dir=str(rdir / "dpo"), seed=config.seed + r), beta=beta,
+            nll_weight=getattr(config, "nll_weight", 0.0), epochs=config.epochs, lr=lr,
             batch_size=config.batch_size, grad_accum=config.grad_accum, max_length=config.max_length,
             save_every=0, log_every=1), pairs)
         info = {"round": r, "explore_success": explore["success"], "explore_reward": explore["reward"],
-                "pairs": len(pairs), "end_margin": result["end_margin"], "final_dir": result["final_dir"]}
+                "pairs": len(pairs), "beta": beta, "lr": lr,
+                "end_margin": result["end_margin"], "final_dir": result["final_dir"]}
         if dist.is_main:
             done_file.write_text(json.dumps(info))
         summary.append(info)
@@ -188,7 +215,9 @@ def train(config: ETOConfig) -> dict[str, Any]:
     if not config.model or not config.demos:
         raise ValueError("ETOConfig.model and ETOConfig.demos are required")
     save_config(config)
-    return run_rounds(config, expert_vs_policy_pairs, "eto", config.rounds)
+    def build(expert, explored):
+        return expert_vs_policy_pairs(expert, explored, config.rejected_extra_turns)
+    return run_rounds(config, build, "eto", config.rounds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,8 @@ Language Models as Agents". Trajectories sampled from a model are kept whatever 
 each is marked in the prompt as a success or a failure, so the model learns from the failed
 ones without being taught to fail; at inference the prompt carries the success mark. Here the
 mark is a line at the end of each step's request, right before the reply (``--positive-mark``
-/ ``--negative-mark``; our wording), the expert demonstrations are included as successes, and
+/ ``--negative-mark``; our wording), the won expert demonstrations are included as successes
+(failed ones are left out as SFT leaves them, or marked as failures with ``--no-only-won``), and
 failures are capped at ``--max-negative-ratio`` times the successes (the paper studies this
 ratio; we default to 0.5).
 
@@ -22,15 +23,16 @@ import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from trainers import sft
 from trainers.core import cli
 from trainers.core.cli import opt
 from trainers.core.config import TrainerConfig
-from trainers.core.data import (dedupe, flatten, trajectory_to_samples, with_mark, write_step_samples)
+from trainers.core.data import (TrajectorySample, dedupe, flatten, trajectory_to_samples, with_mark,
+                                write_step_samples)
 from trainers.eto import load_demos, save_config
-from trainers.rft import sample_tasks, sft_config
+from trainers.rft import demo_successes, sample_tasks, sft_config
 
 POSITIVE = "Outcome: success."
 NEGATIVE = "Outcome: failure."
@@ -45,6 +47,8 @@ class NATConfig(TrainerConfig):
     temperature: float = opt(1.0, "sampling temperature")
     threshold: float = opt(1.0, "a trajectory with total reward >= this is a success, else a failure")
     max_negative_ratio: float = opt(0.5, "at most this many failures per success in the data")
+    only_won: bool = opt(True, "failed demonstrations are left out, as SFT leaves them (--no-only-won: they "
+                               "join the failures, with the failure mark)")
     positive_mark: str = opt(POSITIVE, "last line of each request of successful trajectories, and when acting")
     negative_mark: str = opt(NEGATIVE, "last line of each request of failed trajectories")
     max_tasks: int = opt(0, "sample only the first N demo tasks (0: all)")
@@ -55,6 +59,20 @@ class NATConfig(TrainerConfig):
     batch_size: int = opt(4, "samples per micro-batch")
     grad_accum: int = opt(16, "micro-batches per optimizer step")
     max_length: int = opt(2048, "tokens per step sample")
+
+
+def outcome_sets(expert: Sequence[TrajectorySample], sampled: Sequence[TrajectorySample],
+                 config: NATConfig) -> tuple[list[TrajectorySample], list[TrajectorySample]]:
+    """``(successes, failures)``: the won demonstrations and the samples reaching
+    ``threshold``; the samples below it (and, with ``only_won=False``, the failed
+    demonstrations), at most ``max_negative_ratio`` per success, drawn with ``seed``."""
+    good = demo_successes(expert, True) + [t for t in sampled if t.reward >= config.threshold]
+    failed_demos = [] if config.only_won else [t for t in expert if not t.won]
+    bad = failed_demos + [t for t in sampled if t.reward < config.threshold]
+    cap = int(config.max_negative_ratio * len(good))
+    if len(bad) > cap:
+        bad = random.Random(config.seed).sample(bad, cap)
+    return good, bad
 
 
 def train(config: NATConfig) -> dict[str, Any]:
@@ -72,11 +90,7 @@ def train(config: NATConfig) -> dict[str, Any]:
     if not (config.resume and data.is_file() and stats_file.is_file()) and dist.is_main:
         episodes = sample_tasks(config, config.model, records, config.seed)
         sampled = dedupe([trajectory_to_samples(e, source="policy") for e in episodes])
-        good = list(expert) + [t for t in sampled if t.reward >= config.threshold]
-        bad = [t for t in sampled if t.reward < config.threshold]
-        cap = int(config.max_negative_ratio * len(good))
-        if len(bad) > cap:
-            bad = random.Random(config.seed).sample(bad, cap)
+        good, bad = outcome_sets(expert, sampled, config)
         samples = ([with_mark(s, config.positive_mark) for s in flatten(good)] +
                    [with_mark(s, config.negative_mark) for s in flatten(bad)])
         write_step_samples(data, samples)

@@ -8,7 +8,9 @@ de-duplicate them, and fine-tune on them together with the original demonstratio
 trajectory is kept when its reward reaches ``--threshold`` (default 1: a success), distinct
 means a distinct sequence of replies per task, and iterations repeat the loop from the new
 model (expert iteration / ReST-style; ``--from-base`` fine-tunes the starting model each time
-instead, as the paper's single round does).
+instead, as the paper's single round does). Only the *won* demonstrations join the data, as
+in SFT (``--no-only-won`` keeps the failed ones too): a failed expert episode is not a
+correct answer.
 
 Defaults: k = 4 (the paper samples up to 100 reasoning paths per question at temperature 0.7;
 agent episodes are longer, so fewer), temperature 0.7, 1 iteration, the SFT trainer's own
@@ -23,13 +25,13 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from trainers import sft
 from trainers.core import cli
 from trainers.core.cli import opt
 from trainers.core.config import TrainerConfig, shared
-from trainers.core.data import dedupe, flatten, trajectory_to_samples, write_step_samples
+from trainers.core.data import TrajectorySample, dedupe, flatten, trajectory_to_samples, write_step_samples
 from trainers.eto import load_demos, save_config
 
 
@@ -44,6 +46,7 @@ class RFTConfig(TrainerConfig):
     temperature: float = opt(0.7, "sampling temperature (RFT: 0.7)")
     threshold: float = opt(1.0, "keep trajectories whose total reward is at least this")
     include_demos: bool = opt(True, "train on the demonstrations too (as RFT does)")
+    only_won: bool = opt(True, "train only on the won demonstrations, as SFT does (--no-only-won: all of them)")
     from_base: bool = opt(False, "fine-tune the starting model at every iteration (else the previous iterate)")
     max_tasks: int = opt(0, "sample only the first N demo tasks (0: all)")
     max_new_tokens: int = opt(128, "tokens per reply when sampling")
@@ -74,6 +77,18 @@ def sft_config(config, model: str, data: Path, output_dir: Path, seed: int) -> s
                          grad_accum=config.grad_accum, max_length=config.max_length, save_every=0, log_every=1)
 
 
+def demo_successes(expert: Sequence[TrajectorySample], only_won: bool = True) -> list[TrajectorySample]:
+    """The demonstrations that may be trained on as successes: the won ones (as SFT's
+    ``only_won``), or all with ``only_won=False``. RFT, NAT and SFT agree on this."""
+    return [t for t in expert if t.won or not only_won]
+
+
+def training_set(expert: Sequence[TrajectorySample], kept: Sequence[TrajectorySample], include_demos: bool = True,
+                 only_won: bool = True) -> list[TrajectorySample]:
+    """RFT's data: the (won) demonstrations, if included, and the kept distinct samples."""
+    return (demo_successes(expert, only_won) if include_demos else []) + list(kept)
+
+
 def train(config: RFTConfig) -> dict[str, Any]:
     if not config.model or not config.demos:
         raise ValueError("RFTConfig.model and RFTConfig.demos are required")
@@ -100,7 +115,7 @@ def train(config: RFTConfig) -> dict[str, Any]:
             episodes = sample_tasks(config, current, records, config.seed + 1000 * i)
             sampled = [trajectory_to_samples(e, source="policy") for e in episodes]
             kept = dedupe([t for t in sampled if t.reward >= config.threshold])
-            train_set = (list(expert) if config.include_demos else []) + kept
+            train_set = training_set(expert, kept, config.include_demos, config.only_won)
             if not train_set:
                 raise RuntimeError(f"iteration {i}: no trajectory reached reward {config.threshold} and no demos "
                                    f"to train on; lower --threshold or sample more (--k)")

@@ -36,6 +36,9 @@ class SPINConfig(ETOConfig):
     rounds: int = opt(3, "self-play iterations (SPIN: 3)")
     lr: float = opt(5e-7, "learning rate (SPIN: 5e-7 for 7B; tiny test models: ~1e-3)")
     epochs: int = opt(2, "epochs per iteration (SPIN: 2)")
+    later_beta: float = opt(0.1, "beta of the iterations after the first (SPIN keeps lambda 0.1)")
+    later_lr_scale: float = opt(1.0, "later iterations train at lr x this (SPIN's 7B runs: 5e-7 then 1e-7, 0.2)")
+    rejected_extra_turns: int = opt(-1, "(ETO's cut; SPIN keeps the generated trajectory whole)")
 
 
 def real_vs_generated_pairs(expert: Sequence[TrajectorySample], generated: Sequence[TrajectorySample]) -> list:

@@ -26,6 +26,9 @@ expert's trajectories and
      (``trainers.core.value.ValueModel``), which must learn to compare state and reply.
 
 The loop, checkpoints (with the discriminator) and resume are ``trainers.core.online``'s.
+StepAgent plays no episodes: its progress measure, logged as ``agreement`` and read by
+``--target-success``, is agreement with the expert (the share of inspected expert states
+where the policy's action equals the expert's), not a success rate.
 Defaults: DPO's beta 0.1; the PPO settings of the other online trainers.
 """
 
@@ -59,12 +62,16 @@ class StepAgentConfig(OnlineConfig):
     discriminator: str = opt("airl", "inverse: airl (D's logit = log q(reply|state) - log pi(reply|state), q a causal "
                                      "LM started from the model) or head (a scalar head on the model's body)")
     disc_lr: float = opt(1e-5, "inverse: discriminator learning rate")
+    target_success: float = opt(0.0, "stop once an iteration's agreement with the expert (the share of inspected "
+                                     "expert states where the policy's action is the expert's) reaches this (0: "
+                                     "never); StepAgent plays no episodes, so it has no success rate")
     disc_epochs: int = opt(2, "inverse: discriminator passes over the iteration's steps")
     group_size: int = opt(1, "unused by StepAgent (no env rollouts while training)")
 
 
 class StepAgentTrainer(OnlineTrainer):
     name = "stepagent"
+    target_metric = "agreement"  # agreement with the expert: what target_success stops on
 
     def __init__(self, config: StepAgentConfig):
         if config.variant not in VARIANTS:
@@ -140,7 +147,7 @@ class StepAgentTrainer(OnlineTrainer):
                             "policy_ids": list(out.response_ids), "policy_logp": list(out.response_logprobs),
                             "same": same})
         agreement = agree / max(1, len(picked))
-        metrics = {"agreement": agreement, "success": agreement}  # success: what target_success reads
+        metrics = {"agreement": agreement}  # no episode is played: there is no success rate
         return samples, metrics
 
     def iteration(self, it: int, group) -> dict:

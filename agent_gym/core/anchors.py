@@ -6,9 +6,11 @@ is salted per process). Environments build the state key from what defines the p
 (e.g. WebShop: page kind, query, result page, product, chosen options, sub page), not
 from the step count or the history.
 
-``PagePatternSimilarity`` is the soft alternative to exact anchors: a lookup table that
+``PagePatternSimilarity`` is a coarser alternative to exact anchors: a lookup table that
 says how alike two page patterns are (WebShop: 1 within a pattern, 0.3 between an item
-page and its sub pages, 0 otherwise).
+page and its sub pages, 0 otherwise), after REMEMBERER's page-pattern matching (Zhang et al.
+2023). It is not GiGPO's similarity grouping, which compares observation texts
+(``trainers.core.advantages``, ``group_by="similar"``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ SIMILAR_TITLES = 5
 SEARCH_TEMPLATE, LOOKUP_TEMPLATE, FINISH_TEMPLATE = "search[<query>]", "lookup[<keyword>]", "finish[<answer>]"
 MAX_ARGUMENT_CHARS = 300  # longer search/lookup arguments are cut (an entity name, a keyword)
 
-# GiGPO's soft grouping: a lookup result is a view of the page the search opened.
+# Page-pattern similarity in the manner of REMEMBERER (Zhang et al. 2023; see
+# agent_gym.webshop.env): a lookup result is a view of the page the search opened.
 PAGE_SIMILARITY = PagePatternSimilarity({("document", "lookup"): 0.3})
 
 _ACTION = re.compile(r"^\s*(search|lookup|finish)\s*\[(.*)\]\s*$", re.I | re.S)

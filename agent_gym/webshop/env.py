@@ -16,7 +16,11 @@ from agent_gym.webshop.prompt import AGENT_EXAMPLE, AGENT_PROMPT
 from agent_gym.webshop.reward import ORIGINAL_RULES, RewardRules
 from agent_gym.webshop.shop import ShopSession
 
-# GiGPO's soft grouping for WebShop: an item page and its sub pages are related states.
+# A page-pattern similarity for WebShop: an item page and its sub pages are related states
+# (0.3). The table follows REMEMBERER (Zhang et al. 2023, "Large Language Models Are
+# Semi-Parametric Reinforcement Learning Agents"), which matches experiences by page pattern;
+# it is not GiGPO's: GiGPO groups equal observations, or with verl-agent's similarity option
+# observations whose text is >= 0.95 alike (trainers.core.advantages, --group-by similar).
 PAGE_SIMILARITY = PagePatternSimilarity({("item", "item_sub"): 0.3})
 
 _CATALOGS: dict[str, Catalog] = {}
@@ -68,7 +72,11 @@ class WebShopEnv(TextEnv):
     ``expose_goal`` (put the goal dict in ``info["goal"]``: privileged, for oracle experts),
     ``extra_goals`` (more tasks after the split's: a list of goal dicts, or a JSONL file of
     them, re-read at each reset when it changed, so a curriculum can add tasks while envs
-    run; task ``num_split_goals + k`` is extra goal ``k``; see ``trainers.curriculum``).
+    run; task ``num_split_goals + k`` is extra goal ``k``; see ``trainers.curriculum``),
+    ``show_rating`` (show the catalog's rating on item pages; the original always shows
+    ``Rating: N.A.``, its loader never reading ratings), ``page_order_clickables`` (list an
+    item page's clickables in page order; the original lists its buttons, then the option
+    values).
 
     **Info**: ``task_id``, ``split``, ``instruction``, ``available_actions``,
     ``has_search_bar``, ``anchor``, ``page`` (``search``, ``results``, ``item``, ``item_sub``,
@@ -87,7 +95,8 @@ class WebShopEnv(TextEnv):
                  goals: str = "human", observation_mode: str = "text", max_steps: int = 15,
                  show_attrs: bool = False, reward_rules: RewardRules = ORIGINAL_RULES,
                  expose_goal: bool = False, render_mode: str | None = None,
-                 extra_goals: list[dict] | str | os.PathLike | None = None):
+                 extra_goals: list[dict] | str | os.PathLike | None = None, show_rating: bool = False,
+                 page_order_clickables: bool = False):
         super().__init__(split=split, max_steps=max_steps, render_mode=render_mode)
         if observation_mode not in pages.OBSERVATION_MODES:
             raise ValueError(f"observation_mode must be one of {pages.OBSERVATION_MODES}, got {observation_mode!r}")
@@ -99,6 +108,8 @@ class WebShopEnv(TextEnv):
         self.show_attrs = show_attrs
         self.reward_rules = reward_rules
         self.expose_goal = expose_goal
+        self.show_rating = show_rating
+        self.page_order_clickables = page_order_clickables
         self.session: ShopSession | None = None
         n = self.catalog.num_goals(goals, split)
         if n == 0:
@@ -150,7 +161,8 @@ class WebShopEnv(TextEnv):
         else:
             goal = self.catalog.goal(self.goal_kind, self.split, task_id)
         self.session = ShopSession(goal=goal, catalog=self.catalog, search_engine=self.catalog.search_engine(),
-                                   show_attrs=self.show_attrs, rules=self.reward_rules)
+                                   show_attrs=self.show_attrs, rules=self.reward_rules, show_rating=self.show_rating,
+                                   page_order_clickables=self.page_order_clickables)
         self._expert: OracleAgent | None = None
         if self.expose_goal:  # the oracle plays beside the episode: info["expert_action"]
             self._expert = OracleAgent(max_steps=self.max_steps)

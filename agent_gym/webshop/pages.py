@@ -64,7 +64,7 @@ def elements(s: ShopSession) -> list[tuple[str, str, dict]]:
                 add(OPTION, value, name=name, chosen=s.options.get(name) == value)
         add(TEXT, p.title, image=p.main_image, product_title=True)
         add(TEXT, f"Price: {p.price_tag}")
-        add(TEXT, f"Rating: {p.rating}")
+        add(TEXT, f"Rating: {p.rating if s.show_rating else 'N.A.'}")  # the original: always N.A.
         for sub in s.sub_pages():
             add(BUTTON, sub)
         add(BUTTON, BUY_NOW)

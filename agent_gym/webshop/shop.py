@@ -64,6 +64,8 @@ class ShopSession:
     search_engine: Any  # has .search(query, k) -> list[str]
     show_attrs: bool = False
     rules: RewardRules = ORIGINAL_RULES
+    show_rating: bool = False  # the original shows "Rating: N.A." (its loader never reads ratings)
+    page_order_clickables: bool = False  # item page: the original lists buttons, then option values
     page: str = "search"
     keywords: list[str] | None = None
     results: list[str] = field(default_factory=list)
@@ -92,7 +94,11 @@ class ShopSession:
         return SUB_PAGES if self.show_attrs else SUB_PAGES[:3]
 
     def clickables(self) -> list[str]:
-        """Lower-cased clickable texts of the current page, in page order."""
+        """Lower-cased clickable texts of the current page, in the original's order: its text
+        env collects the page's buttons (in page order), then product links, then option
+        values (``web_agent_text_env.get_available_actions``), so an item page lists ``back to
+        search``, ``< prev``, the sub pages and ``buy now`` before its option values.
+        ``page_order_clickables`` lists them as the page shows them instead."""
         if self.page == "search":
             return []
         if self.page == "done":
@@ -106,10 +112,13 @@ class ShopSession:
             out.extend(a.lower() for a in self.page_results())
         elif self.page == "item":
             out.append(PREV_PAGE.lower())
+            buttons = [s.lower() for s in self.sub_pages()] + [BUY_NOW.lower()]
+            if not self.page_order_clickables:
+                out.extend(buttons)
             for values in self.product.options.values():
                 out.extend(v for v in values if v not in out)
-            out.extend(s.lower() for s in self.sub_pages())
-            out.append(BUY_NOW.lower())
+            if self.page_order_clickables:
+                out.extend(b for b in buttons if b not in out)
         elif self.page == "item_sub":
             out.append(PREV_PAGE.lower())
         return out
@@ -119,9 +128,13 @@ class ShopSession:
         return actions + [f"click[{c}]" for c in self.clickables()]
 
     def state_key(self) -> dict[str, Any]:
-        """What defines the page (for anchors): no step count, no history."""
+        """What defines the page as the agent sees it (for anchors): no step count, no history.
+        The query and result page define a results page; an item page shows neither, so they
+        are not in its key: the same item page reached through two queries is one state, as in
+        verl-agent, whose GiGPO anchors on the observation text (only where ``< prev`` leads
+        differs, which the page does not show)."""
         key: dict[str, Any] = {"page": self.page}
-        if self.page in ("results", "item", "item_sub"):
+        if self.page == "results":
             key["query"] = " ".join(self.keywords or [])
             key["page_num"] = self.page_num
         if self.page in ("item", "item_sub", "done"):

@@ -39,7 +39,7 @@ from trainers.core.cli import opt
 from trainers.core.config import TrainerConfig
 from trainers.core.logprobs import collate
 from trainers.core.policy import save_final
-from trainers.core.rl_losses import AGGREGATIONS, entropy_from_logits, kl_k3, policy_loss
+from trainers.core.rl_losses import AGGREGATIONS, aggregate, entropy_from_logits, kl_k3, policy_loss
 
 
 @dataclass
@@ -83,14 +83,22 @@ class OnlineConfig(TrainerConfig):
     stop_after_iterations: int = opt(0, "stop (with a checkpoint) after this many iterations of this call (0: never)")
 
 
-def step_records(episode) -> list[StepRecord]:
-    """Each step with the anchor of the state it was taken in (the previous step's anchor)."""
-    anchor, page = episode.initial_info.get("anchor", ""), episode.initial_info.get("page", "")
+def step_records(episode, win_reward: float | None = None) -> list[StepRecord]:
+    """Each step with the state it was taken in (the previous step's anchor, page and
+    observation). ``win_reward``: replace the env's rewards by ``win_reward`` on the last step
+    of a won episode and 0 elsewhere (verl-agent's WebShop reward: a win is worth 10, partial
+    scores nothing; ``agent_system/environments/env_package/webshop/envs.py``)."""
+    info = episode.initial_info
+    anchor, page, obs = info.get("anchor", ""), info.get("page", ""), episode.observation
     out = []
-    for s in episode.steps:
-        out.append(StepRecord(anchor=anchor or f"step{len(out)}", reward=s.reward,
-                              invalid=bool(s.parse_error or s.info.get("invalid_action")), page=page))
-        anchor, page = s.info.get("anchor", ""), s.info.get("page", "")
+    for t, s in enumerate(episode.steps):
+        reward = s.reward
+        if win_reward is not None:
+            reward = win_reward if (t == len(episode.steps) - 1 and episode.won) else 0.0
+        out.append(StepRecord(anchor=anchor or f"step{len(out)}", reward=reward,
+                              invalid=bool(s.parse_error or s.info.get("invalid_action")), page=page,
+                              observation=obs))
+        anchor, page, obs = s.info.get("anchor", ""), s.info.get("page", ""), s.observation
     return out
 
 
@@ -150,12 +158,31 @@ def right_align(rows: list[torch.Tensor], width: int) -> torch.Tensor:
     return out
 
 
+def ppo_objective(c: OnlineConfig, logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor,
+                  mask: torch.Tensor, entropy: torch.Tensor, ref_logp: torch.Tensor | None = None):
+    """The loss of one micro-batch: the clipped policy loss, plus ``kl_coef`` x the k3 KL to
+    ``ref_logp`` (when given), minus ``entropy_coef`` x the entropy, each term aggregated with
+    ``c.loss_agg`` (verl's actor applies ``agg_loss(..., loss_agg_mode)`` to all three)."""
+    loss, stats = policy_loss(logp, old_logp, advantages, mask, c.clip_low, c.clip_high, c.dual_clip or None,
+                              c.loss_agg)
+    if ref_logp is not None:
+        kl = aggregate(kl_k3(logp, ref_logp), mask, c.loss_agg)
+        loss = loss + c.kl_coef * kl
+        stats["kl"] = kl.item()
+    ent = aggregate(entropy, mask, c.loss_agg)
+    if c.entropy_coef:
+        loss = loss - c.entropy_coef * ent
+    stats["entropy"] = ent.item()
+    return loss, stats
+
+
 class OnlineTrainer(abc.ABC):
     """The loop, the policy, its PPO update and checkpoints. Subclasses set ``name`` and
     implement ``iteration`` (``RolloutTrainer`` does, for trainers that learn from env
     rollouts); they may add models with ``setup_extra``, ``save_extra`` and ``update_extra``."""
 
     name = "online"
+    target_metric = "success"  # the metric target_success and the progress bar read
 
     def __init__(self, config: OnlineConfig):
         if not config.model:
@@ -179,7 +206,8 @@ class OnlineTrainer(abc.ABC):
     @abc.abstractmethod
     def iteration(self, it: int, group) -> dict[str, Any]:
         """One iteration (``group``: what ``make_group`` made); returns its metrics, with
-        ``success`` (the progress bar's and ``target_success``'s measure)."""
+        ``target_metric`` (the progress bar's and ``target_success``'s measure: ``success``,
+        the share of won rollouts, unless the trainer names another)."""
 
     def make_group(self):
         """The envs the iterations step (``None``: the trainer needs none)."""
@@ -269,9 +297,9 @@ class OnlineTrainer(abc.ABC):
                 self.logger.log(it + 1, metrics)
                 history.append(metrics)
                 bar.update(1)
-                bar.set_postfix(success=f"{metrics['success']:.2f}")
+                bar.set_postfix({self.target_metric: f"{metrics[self.target_metric]:.2f}"})
                 done_here += 1
-                reached = bool(c.target_success) and metrics["success"] >= c.target_success
+                reached = bool(c.target_success) and metrics[self.target_metric] >= c.target_success
                 last = it + 1 == c.iterations or reached
                 stop = bool(c.stop_after_iterations) and done_here >= c.stop_after_iterations
                 if ((c.save_every and (it + 1) % c.save_every == 0) or last or stop) and self.dist.is_main:
@@ -390,16 +418,8 @@ class OnlineTrainer(abc.ABC):
         adv = torch.tensor([x["advantage"] for x in chunk], device=logp.device, dtype=logp.dtype)
         if "is_t" in chunk[0]:  # per-token weights: the same as weighting each token's loss
             adv = adv[:, None] * right_align([x["is_t"] for x in chunk], width).to(logp.device)
-        loss, stats = policy_loss(logp, old_t, adv, mask, c.clip_low, c.clip_high, c.dual_clip or None, c.loss_agg)
-        if "ref_t" in chunk[0]:
-            ref_t = right_align([x["ref_t"] for x in chunk], width).to(logp.device)
-            kl = (kl_k3(logp, ref_t) * mask).sum() / mask.sum().clamp(min=1)
-            loss = loss + c.kl_coef * kl
-            stats["kl"] = kl.item()
-        entropy = (ent * mask).sum() / mask.sum().clamp(min=1)
-        if c.entropy_coef:
-            loss = loss - c.entropy_coef * entropy
-        stats["entropy"] = entropy.item()
+        ref_t = right_align([x["ref_t"] for x in chunk], width).to(logp.device) if "ref_t" in chunk[0] else None
+        loss, stats = ppo_objective(c, logp, old_t, adv, mask, ent, ref_t)
         if "is_t" in chunk[0]:
             stats["tis_weight"] = (right_align([x["is_t"] for x in chunk], width).to(mask.device) * mask).sum().item() \
                 / mask.sum().clamp(min=1).item()
