@@ -38,3 +38,22 @@ def test_group_relative_rl_learns(crossroads_start, tmp_path, omega, lr, cap, st
     print(f"\nomega={omega}: {result['iterations']} iterations, rollout success {curve[0]:.3f} -> {curve[-1]:.3f}, "
           f"greedy {crossroads_start['start_greedy']:.3f} -> {final:.3f}")
     assert result["reached_target"] and final >= 0.8
+
+
+# The checks above run without the KL term and with the log-probs recorded at generation (the
+# cheapest settings). This one runs GiGPO with the trainer's defaults for both: kl_coef 0.01
+# (a frozen reference model, the k3 term aggregated like the policy loss) and the old
+# log-probs recomputed by a forward pass before the update (verl's way). About 150 s on one
+# core: under -m slow (make test-slow).
+@pytest.mark.slow
+def test_gigpo_learns_with_the_kl_term_and_recomputed_old_logprobs(crossroads_start, tmp_path):
+    rl = {**RL, "kl_coef": 0.01, "recompute_old_logprobs": True}
+    result = gigpo.train(gigpo.GiGPOConfig(model=crossroads_start["start"], output_dir=str(tmp_path), omega=1.0,
+                                           lr=1.5e-3, iterations=30, tasks_per_iteration=8, group_size=8,
+                                           target_success=0.9, **rl))
+    log = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    final = success(result["final_dir"])
+    print(f"\nGiGPO, kl 0.01, recomputed old log-probs: {result['iterations']} iterations, rollout success "
+          f"{log[0]['success']:.3f} -> {log[-1]['success']:.3f}, greedy {final:.3f}")
+    assert all("kl" in m for m in log) and max(m["kl"] for m in log) > 0  # the KL term was on
+    assert result["reached_target"] and final >= 0.8
