@@ -26,14 +26,16 @@ def test_the_start_is_near_chance(crossroads_start):
 # default (over step samples) a failure, which ends at its first wrong turn, weighs as much as
 # the 4 steps of a success: GRPO's tiny policy then collapses to fixed paths within 5 iterations
 # at lr 3e-3, 1.5e-3 and 1e-3 (entropy 0.01; README, "Online RL"), and GiGPO needs 27 of its
-# 30 iterations instead of 18 (the slow check below runs GiGPO with every default).
-@pytest.mark.parametrize("omega,lr,cap,stats", [(0.0, 3e-3, 25, "trajectory"), (1.0, 1.5e-3, 30, "trajectory")],
+# 30 iterations. GiGPO's check also keeps the penalty on the return (as before verl-agent's
+# per-sample penalty became the default): 18 iterations instead of 25, within make test's time;
+# the slow check below runs GiGPO with every default.
+@pytest.mark.parametrize("omega,lr,cap,penalty_on", [(0.0, 3e-3, 25, "sample"), (1.0, 1.5e-3, 30, "return")],
                          ids=["grpo", "gigpo"])
 @pytest.mark.long(seconds=35)
-def test_group_relative_rl_learns(crossroads_start, tmp_path, omega, lr, cap, stats):
+def test_group_relative_rl_learns(crossroads_start, tmp_path, omega, lr, cap, penalty_on):
     result = gigpo.train(gigpo.GiGPOConfig(model=crossroads_start["start"], output_dir=str(tmp_path), omega=omega, lr=lr,
                                            iterations=cap, tasks_per_iteration=8, group_size=8, target_success=0.9,
-                                           episode_stats=stats, **RL))
+                                           episode_stats="trajectory", penalty_on=penalty_on, **RL))
     curve = [json.loads(line)["success"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     final = success(result["final_dir"])
     print(f"\nomega={omega}: {result['iterations']} iterations, rollout success {curve[0]:.3f} -> {curve[-1]:.3f}, "

@@ -125,7 +125,12 @@ def view_state(view: dict) -> dict[str, Any]:
 
 
 def anchor(state: dict[str, Any]) -> str:
+    """The anchor ``ShopSession.state_key`` gives the page: the query and result page count
+    only on a results page (an item page does not show them)."""
     key = dict(state)
+    if key.get("page") != "results":
+        key.pop("query", None)
+        key.pop("page_num", None)
     if "options" in key:
         key["options"] = sorted(key["options"].items())
     return anchor_of(key)
