@@ -72,6 +72,7 @@ def tiny(tmp_path_factory):
     return build_tiny_model_and_tokenizer(tmp_path_factory.mktemp("tiny"))
 
 
+@pytest.mark.long(seconds=75)
 def test_sft_on_two_processes_equals_one_and_resumes(tiny, tmp_path):
     # 10 examples, 6 per step: the second step of each epoch has 4, the last micro-batch is short
     args = ["--model", str(tiny), "--data", str(DEFAULT_CHAT), "--max-examples", "10", "--max-length", "256",
@@ -112,6 +113,7 @@ def write_toy_pairs(path: Path, n: int = 10) -> Path:
     return path
 
 
+@pytest.mark.long(seconds=30)
 def test_dpo_on_two_processes_equals_one(tiny, tmp_path):
     pairs = write_toy_pairs(tmp_path / "pairs.jsonl")
     args = ["--model", str(tiny), "--pairs", str(pairs), "--max-length", "384", "--epochs", "2", "--batch-size", "2",
@@ -127,6 +129,7 @@ def test_dpo_on_two_processes_equals_one(tiny, tmp_path):
     assert_same_weights(one["final_dir"], two["final_dir"], atol=2e-4)
 
 
+@pytest.mark.long(seconds=30)
 def test_gigpo_on_two_processes_equals_one(crossroads_start, tmp_path):
     from crossroads_training import ENV, HISTORY
 
@@ -144,6 +147,7 @@ def test_gigpo_on_two_processes_equals_one(crossroads_start, tmp_path):
 
 
 
+@pytest.mark.long(seconds=48)
 def test_sft_killed_on_two_processes_resumes_to_the_same_weights(tiny, tmp_path):
     import signal
     import time

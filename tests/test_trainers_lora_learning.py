@@ -32,6 +32,7 @@ def loads_during(fn):
     return result, policy_mod.LOADS["count"] - before
 
 
+@pytest.mark.long(seconds=45)
 def test_lora_sft_reaches_90_percent(weak, demos, tmp_path):
     start, start_rate = weak
     result, loads = loads_during(lambda: sft.train(sft.SFTConfig(
@@ -62,6 +63,7 @@ def test_lora_dpo_raises_the_margin_with_the_adapter_off_as_reference(weak, demo
     assert loads == 1 and result["pairs"] > 0 and result["end_margin"] > 0.05
 
 
+@pytest.mark.long(seconds=21)
 def test_lora_gigpo_learns_with_the_adapter_off_as_reference(crossroads_start, tmp_path):
     config = gigpo.GiGPOConfig(model=crossroads_start["start"], output_dir=str(tmp_path), omega=1.0, lr=1e-2,
                                iterations=30, tasks_per_iteration=8, group_size=8, target_success=0.9,
