@@ -27,8 +27,7 @@ def test_the_start_is_near_chance(crossroads_start):
 # the 4 steps of a success: GRPO's tiny policy then collapses to fixed paths within 5 iterations
 # at lr 3e-3, 1.5e-3 and 1e-3 (entropy 0.01; README, "Online RL"), and GiGPO needs 27 of its
 # 30 iterations. GiGPO's check also keeps the penalty on the return (as before verl-agent's
-# per-sample penalty became the default): 18 iterations instead of 25, within make test's time;
-# the slow check below runs GiGPO with every default.
+# per-sample penalty became the default): 18 iterations instead of 25, within make test's time.
 @pytest.mark.parametrize("omega,lr,cap,penalty_on", [(0.0, 3e-3, 25, "sample"), (1.0, 1.5e-3, 30, "return")],
                          ids=["grpo", "gigpo"])
 @pytest.mark.long(seconds=35)
@@ -43,17 +42,18 @@ def test_group_relative_rl_learns(crossroads_start, tmp_path, omega, lr, cap, pe
     assert result["reached_target"] and final >= 0.8
 
 
-# The checks above run without the KL term, with the log-probs recorded at generation (the
-# cheapest settings) and trajectory statistics. This one runs GiGPO with the trainer's defaults:
-# kl_coef 0.01 (a frozen reference model, the k3 term aggregated like the policy loss), the old
-# log-probs recomputed by a forward pass before the update (verl's way), episode statistics
-# over step samples (verl-agent's). Under -m slow (make test-slow).
+# The checks above run without the KL term and with the log-probs recorded at generation (the
+# cheapest settings). This one runs GiGPO's check with the trainer's defaults for both: kl_coef
+# 0.01 (a frozen reference model, the k3 term aggregated like the policy loss) and the old
+# log-probs recomputed by a forward pass before the update (verl's way): 20 iterations, about
+# 45 s on one core. Under -m slow (make test-slow).
 @pytest.mark.slow
 def test_gigpo_learns_with_the_kl_term_and_recomputed_old_logprobs(crossroads_start, tmp_path):
     rl = {**RL, "kl_coef": 0.01, "recompute_old_logprobs": True}
     result = gigpo.train(gigpo.GiGPOConfig(model=crossroads_start["start"], output_dir=str(tmp_path), omega=1.0,
                                            lr=1.5e-3, iterations=30, tasks_per_iteration=8, group_size=8,
-                                           target_success=0.9, **rl))
+                                           target_success=0.9, episode_stats="trajectory", penalty_on="return",
+                                           **rl))
     log = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     final = success(result["final_dir"])
     print(f"\nGiGPO, kl 0.01, recomputed old log-probs: {result['iterations']} iterations, rollout success "
