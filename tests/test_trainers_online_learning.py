@@ -48,6 +48,7 @@ def test_group_relative_rl_learns(crossroads_start, tmp_path, omega, lr, cap, pe
 # log-probs recomputed by a forward pass before the update (verl's way): 20 iterations, about
 # 45 s on one core. Under -m slow (make test-slow).
 @pytest.mark.slow
+@pytest.mark.long(seconds=50)
 def test_gigpo_learns_with_the_kl_term_and_recomputed_old_logprobs(crossroads_start, tmp_path):
     rl = {**RL, "kl_coef": 0.01, "recompute_old_logprobs": True}
     result = gigpo.train(gigpo.GiGPOConfig(model=crossroads_start["start"], output_dir=str(tmp_path), omega=1.0,
