@@ -3,6 +3,7 @@ and the reader of the official game-file layout."""
 
 import json
 import random
+import zlib
 
 import gymnasium as gym
 import pytest
@@ -195,6 +196,15 @@ def _play_both(game, seed, steps=30):
     return False
 
 
+def test_look_in_the_middle_of_the_room_sees_nothing():
+    """ALFWorld answers a look before any `go to` with "you see nothing" (its grammar and its
+    oracle controller), though the intro lists the receptacles."""
+    spec = next(s for s in split_specs("eval") if s.task_type == "look_at_obj_in_light")
+    game = AlfredGame(build_game(spec))
+    assert "you see a " in game.intro
+    assert game.step("look")[0] == "You are in the middle of a room. Looking quickly around you, you see nothing."
+
+
 def test_python_engine_matches_textworld_pddl():
     pytest.importorskip("fast_downward")
     specs = split_specs("test")
@@ -211,7 +221,7 @@ def test_python_engine_matches_textworld_pddl_all_types():
     specs = split_specs("eval")
     for t in TASK_TYPES:
         for s in [x for x in specs if x.task_type == t][:3]:
-            _play_both(build_game(s), seed=hash(s.seed) % 1000, steps=40)
+            _play_both(build_game(s), seed=zlib.crc32(s.seed.encode()) % 1000, steps=40)
 
 
 # ----- the official game-file layout ----------------------------------------------------------

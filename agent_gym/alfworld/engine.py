@@ -94,7 +94,9 @@ class AlfredGame:
         self.checked: set[str] = set()                   # receptacles whose contents were shown (for the expert)
         self.won = False
         self._admissible: list[str] | None = None
-        self.intro = (f"{INTRO_BANNER}\n\n{self._look()}\n\nYour task is to: {self.game.task.description}.")
+        room = ("You are in the middle of a room. Looking quickly around you, you see "
+                f"{list_phrase(list(self.receptacles))}.")
+        self.intro = f"{INTRO_BANNER}\n\n{room}\n\nYour task is to: {self.game.task.description}."
         return self.intro
 
     def contents(self, recep: str) -> list[str]:
@@ -120,8 +122,9 @@ class AlfredGame:
 
     def _look(self) -> str:
         if self.location is None:
-            return ("You are in the middle of a room. Looking quickly around you, you see "
-                    f"{list_phrase(list(self.receptacles))}.")
+            # as ALFWorld's grammar and its controllers (alfworld/agents/controller/oracle.py) answer:
+            # the receptacles are listed only in the intro, a later look sees nothing
+            return "You are in the middle of a room. Looking quickly around you, you see nothing."
         return f"You are facing the {self.location}. Next to it, you see nothing."
 
     def _examine_thing(self, name: str) -> str:
