@@ -6,6 +6,7 @@ this one stays for the malformed cases a real server rarely produces.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 
@@ -32,8 +33,8 @@ class FakeLLM:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
+            def log_message(self, *args):
+                """Quiet: the tests read the requests from ``fake.requests``, not from stderr."""
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -59,7 +60,7 @@ class FakeLLM:
                         "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}}).encode()
                 else:
                     payload = json.dumps(item.get("body", {"error": {"message": f"status {status}"}})).encode()
-                try:
+                with contextlib.suppress(OSError):  # the client gave up (timeout test)
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
@@ -67,8 +68,6 @@ class FakeLLM:
                         self.send_header(k, v)
                     self.end_headers()
                     self.wfile.write(payload)
-                except OSError:  # the client gave up (timeout test)
-                    pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

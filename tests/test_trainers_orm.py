@@ -14,10 +14,7 @@ import pytest
 import agent_gym  # noqa: F401
 from agent_gym.core.judged import JudgedReward, judge_messages
 
-try:  # the KeyDoor trajectories the DEPO checks use (needs torch)
-    from depo_training import uneven_keydoor  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+from depo_training import uneven_keydoor  # noqa: F401  (the fixture: the KeyDoor trajectories the DEPO checks use)
 
 
 def test_judge_messages_show_the_task_and_the_last_steps():

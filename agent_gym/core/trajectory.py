@@ -22,6 +22,7 @@ trainers build prompts from it; pass ``keep_available_actions=False`` to drop it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -166,14 +167,12 @@ def replace_trajectories(path: str | os.PathLike, trajectories: Iterable[Traject
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    try:  # the rename itself survives a power cut once the folder is synced
+    with contextlib.suppress(OSError):  # the rename itself survives a power cut once the folder is synced
         fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-    except OSError:
-        pass
     return n
 
 

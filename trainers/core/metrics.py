@@ -104,13 +104,13 @@ class NullLogger:
     """What a process other than the main one logs to: nothing (only the main process writes)."""
 
     def log(self, step: int, metrics: Mapping[str, Any]) -> None:
-        pass
+        """Nothing: only the main process writes metrics."""
 
     def truncate_after(self, step: int) -> None:
-        pass
+        """Nothing to truncate."""
 
     def close(self) -> None:
-        pass
+        """Nothing to close."""
 
 
 def open_logger(config, out_dir: str | os.PathLike, main: bool = True):
