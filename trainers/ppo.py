@@ -31,7 +31,7 @@ from trainers.core import cli
 from trainers.core.checkpoint import load_tensors
 from trainers.core.advantages import shaped_rewards, turn_gae
 from trainers.core.cli import opt
-from trainers.core.online import OnlineConfig, RolloutTrainer, step_records, step_sample
+from trainers.core.online import OnlineConfig, RolloutTrainer, minibatch_descent, step_records, step_sample
 from trainers.core.value import ValueModel
 
 
@@ -110,32 +110,24 @@ class PPOTrainer(RolloutTrainer):
         if not samples:
             return {}
         self.critic.train()
-        total, count = 0.0, 0
-        for _ in range(c.ppo_epochs):
-            order = list(range(len(samples)))
-            rng.shuffle(order)
-            for lo in range(0, len(order), c.mini_batch):
-                mb = order[lo:lo + c.mini_batch]
-                for mlo in range(0, len(mb), c.micro_batch):
-                    ids = mb[mlo:mlo + c.micro_batch]
-                    prompts = [s["input_ids"][:len(s["labels_mask"]) - sum(s["labels_mask"])]
-                               for s in (samples[i] for i in ids)]
-                    v = self.critic.score(prompts, self.pad_id, self.ctx)
-                    ret = torch.tensor([samples[i]["ret"] for i in ids], device=v.device)
-                    old = torch.tensor([samples[i]["value"] for i in ids], device=v.device)
-                    loss = (v - ret) ** 2
-                    if c.cliprange_value:
-                        clipped = old + (v - old).clamp(-c.cliprange_value, c.cliprange_value)
-                        loss = torch.maximum(loss, (clipped - ret) ** 2)
-                    loss = 0.5 * loss.mean()
-                    (loss * len(ids) / len(mb)).backward()
-                    total += loss.item()
-                    count += 1
-                if c.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(self.critic.parameters(), c.max_grad_norm)
-                self.critic_optimizer.step()
-                self.critic_optimizer.zero_grad(set_to_none=True)
-        return {"value_loss": total / max(1, count)}
+        losses: list[float] = []
+
+        def value_loss(ids):
+            prompts = [s["input_ids"][:len(s["labels_mask"]) - sum(s["labels_mask"])] for s in (samples[i] for i in ids)]
+            v = self.critic.score(prompts, self.pad_id, self.ctx)
+            ret = torch.tensor([samples[i]["ret"] for i in ids], device=v.device)
+            old = torch.tensor([samples[i]["value"] for i in ids], device=v.device)
+            loss = (v - ret) ** 2
+            if c.cliprange_value:
+                clipped = old + (v - old).clamp(-c.cliprange_value, c.cliprange_value)
+                loss = torch.maximum(loss, (clipped - ret) ** 2)
+            loss = 0.5 * loss.mean()
+            losses.append(loss.item())
+            return loss
+
+        minibatch_descent(len(samples), c.ppo_epochs, rng, c.mini_batch, c.micro_batch, self.critic.parameters(),
+                          self.critic_optimizer, c.max_grad_norm, value_loss)
+        return {"value_loss": sum(losses) / max(1, len(losses))}
 
 
 def train(config: PPOConfig) -> dict:

@@ -63,7 +63,7 @@ import torch
 from trainers.core import cli
 from trainers.core.checkpoint import load_tensors
 from trainers.core.cli import opt
-from trainers.core.online import OnlineConfig, RolloutTrainer, token_stats
+from trainers.core.online import OnlineConfig, RolloutTrainer, minibatch_descent, token_stats
 from trainers.core.value import ValueModel
 
 STATE_FILE = "webrl_state.json"
@@ -234,26 +234,21 @@ class WebRLTrainer(RolloutTrainer):
             return {}
         self.critic.train()
         rng = random.Random(c.seed * 104_729 + self._iteration)
-        total, count, right = 0.0, 0, 0
-        for _ in range(c.critic_epochs):
-            order = list(range(len(samples)))
-            rng.shuffle(order)
-            for lo in range(0, len(order), c.mini_batch):
-                mb = order[lo:lo + c.mini_batch]
-                for mlo in range(0, len(mb), c.micro_batch):
-                    ids = mb[mlo:mlo + c.micro_batch]
-                    logits = self.critic.score([samples[i]["prompt"] for i in ids], self.pad_id, self.ctx)
-                    target = torch.tensor([float(samples[i]["mc_return"] > 0) for i in ids], device=logits.device)
-                    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
-                    (loss * len(ids) / len(mb)).backward()
-                    total += loss.item()
-                    count += 1
-                    right += int(((logits > 0).float() == target).sum())
-                if c.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(self.critic.parameters(), c.max_grad_norm)
-                self.critic_optimizer.step()
-                self.critic_optimizer.zero_grad(set_to_none=True)
-        return {"critic_loss": total / max(1, count), "critic_acc": right / max(1, len(samples) * c.critic_epochs)}
+        losses, right = [], 0
+
+        def outcome_loss(ids):
+            nonlocal right
+            logits = self.critic.score([samples[i]["prompt"] for i in ids], self.pad_id, self.ctx)
+            target = torch.tensor([float(samples[i]["mc_return"] > 0) for i in ids], device=logits.device)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+            losses.append(loss.item())
+            right += int(((logits > 0).float() == target).sum())
+            return loss
+
+        minibatch_descent(len(samples), c.critic_epochs, rng, c.mini_batch, c.micro_batch, self.critic.parameters(),
+                          self.critic_optimizer, c.max_grad_norm, outcome_loss)
+        return {"critic_loss": sum(losses) / max(1, len(losses)),
+                "critic_acc": right / max(1, len(samples) * c.critic_epochs)}
 
     def _token_logps(self, samples: list[dict]) -> list[torch.Tensor]:
         out = []
@@ -314,27 +309,20 @@ class WebRLTrainer(RolloutTrainer):
         with torch.no_grad():  # the previous policy: the weights this phase starts from
             prev = [float(x) for x in self._token_logps(samples)]
         self.model.train()
-        sums, count = {"loss": 0.0, "logratio": 0.0}, 0
-        for _ in range(c.ppo_epochs):
-            order = list(range(len(samples)))
-            rng.shuffle(order)
-            for lo in range(0, len(order), c.mini_batch):
-                mb = order[lo:lo + c.mini_batch]
-                for mlo in range(0, len(mb), c.micro_batch):
-                    ids = mb[mlo:mlo + c.micro_batch]
-                    now = torch.stack(self._token_logps([samples[i] for i in ids]))
-                    ratio = now - torch.tensor([prev[i] for i in ids], device=now.device)
-                    adv = torch.tensor([samples[i]["advantage"] for i in ids], device=now.device)
-                    loss = ((c.beta * ratio - adv) ** 2).mean()
-                    (loss * len(ids) / len(mb)).backward()
-                    sums["loss"] += loss.item()
-                    sums["logratio"] += ratio.mean().item()
-                    count += 1
-                if c.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.max_grad_norm)
-                self.optimizer.step()
-                self.optimizer.zero_grad(set_to_none=True)
-        return {k: v / max(1, count) for k, v in sums.items()}
+        stats: list[tuple[float, float]] = []
+
+        def actor_loss(ids):
+            now = torch.stack(self._token_logps([samples[i] for i in ids]))
+            ratio = now - torch.tensor([prev[i] for i in ids], device=now.device)
+            adv = torch.tensor([samples[i]["advantage"] for i in ids], device=now.device)
+            loss = ((c.beta * ratio - adv) ** 2).mean()
+            stats.append((loss.item(), ratio.mean().item()))
+            return loss
+
+        minibatch_descent(len(samples), c.ppo_epochs, rng, c.mini_batch, c.micro_batch, self.model.parameters(),
+                          self.optimizer, c.max_grad_norm, actor_loss)
+        n = max(1, len(stats))
+        return {"loss": sum(s[0] for s in stats) / n, "logratio": sum(s[1] for s in stats) / n}
 
 
 def train(config: WebRLConfig) -> dict:

@@ -176,6 +176,32 @@ def ppo_objective(c: OnlineConfig, logp: torch.Tensor, old_logp: torch.Tensor, a
     return loss, stats
 
 
+def mini_batches(n: int, epochs: int, rng: random.Random, size: int):
+    """Sample indices in optimizer-step groups: ``epochs`` passes, each a fresh ``rng`` shuffle
+    of ``range(n)`` cut into mini-batches of ``size``."""
+    for _ in range(epochs):
+        order = list(range(n))
+        rng.shuffle(order)
+        for lo in range(0, n, size):
+            yield order[lo:lo + size]
+
+
+def minibatch_descent(n: int, epochs: int, rng: random.Random, mini_batch: int, micro_batch: int,
+                      params, optimizer, max_grad_norm: float, micro_loss) -> None:
+    """One process's gradient descent over ``n`` samples: each mini-batch of ``mini_batches`` is
+    one optimizer step, its micro-batches' ``micro_loss(ids)`` (a mean over ``ids``) weighted by
+    their share of the mini-batch; gradients clipped to ``max_grad_norm`` (0: none)."""
+    params = list(params)
+    for mb in mini_batches(n, epochs, rng, mini_batch):
+        for lo in range(0, len(mb), micro_batch):
+            ids = mb[lo:lo + micro_batch]
+            (micro_loss(ids) * len(ids) / len(mb)).backward()
+        if max_grad_norm:
+            torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+
 class OnlineTrainer(abc.ABC):
     """The loop, the policy, its PPO update and checkpoints. Subclasses set ``name`` and
     implement ``iteration`` (``RolloutTrainer`` does, for trainers that learn from env
@@ -381,30 +407,26 @@ class OnlineTrainer(abc.ABC):
         model.train()
         sums: dict[str, float] = {}
         count, steps, loss_sum = 0, 0, 0.0
-        for _ in range(c.ppo_epochs):
-            order = list(range(len(samples)))
-            rng.shuffle(order)
-            for lo in range(0, len(order), c.mini_batch):
-                mb = order[lo:lo + c.mini_batch]
-                n_tokens = sum(sum(samples[i]["labels_mask"]) for i in mb)
-                chunks = dist.padded_chunks(mb, c.micro_batch)
-                step_loss = 0.0
-                for j, (ids, weight) in enumerate(chunks):
-                    with dist.no_sync(self.wrapped, skip=j < len(chunks) - 1):
-                        loss, stats, share = self._micro_loss([samples[i] for i in ids], n_tokens, len(mb))
-                        dist.backward(loss * (share * weight * dist.world))
-                    step_loss += loss.item() * share * weight
-                    if weight:  # statistics: token-weighted means, whatever the micro-batches
-                        tokens = sum(sum(samples[i]["labels_mask"]) for i in ids)
-                        for k, v in stats.items():
-                            sums[k] = sums.get(k, 0.0) + v * tokens
-                        count += tokens
-                if c.max_grad_norm:
-                    dist.clip_grad_norm(self.wrapped, c.max_grad_norm)
-                self.optimizer.step()
-                self.optimizer.zero_grad(set_to_none=True)
-                loss_sum += dist.sum(step_loss)
-                steps += 1
+        for mb in mini_batches(len(samples), c.ppo_epochs, rng, c.mini_batch):
+            n_tokens = sum(sum(samples[i]["labels_mask"]) for i in mb)
+            chunks = dist.padded_chunks(mb, c.micro_batch)
+            step_loss = 0.0
+            for j, (ids, weight) in enumerate(chunks):
+                with dist.no_sync(self.wrapped, skip=j < len(chunks) - 1):
+                    loss, stats, share = self._micro_loss([samples[i] for i in ids], n_tokens, len(mb))
+                    dist.backward(loss * (share * weight * dist.world))
+                step_loss += loss.item() * share * weight
+                if weight:  # statistics: token-weighted means, whatever the micro-batches
+                    tokens = sum(sum(samples[i]["labels_mask"]) for i in ids)
+                    for k, v in stats.items():
+                        sums[k] = sums.get(k, 0.0) + v * tokens
+                    count += tokens
+            if c.max_grad_norm:
+                dist.clip_grad_norm(self.wrapped, c.max_grad_norm)
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            loss_sum += dist.sum(step_loss)
+            steps += 1
         sums, count = {k: dist.sum(v) for k, v in sums.items()}, dist.sum(count)
         return {**{k: v / max(1, count) for k, v in sums.items()}, "loss": loss_sum / max(1, steps)}
 
