@@ -191,13 +191,15 @@ def test_lora_sft_writes_the_adapter_and_the_merged_model(tiny, tmp_path):
     assert torch.allclose(a, b, atol=1e-5) and not torch.allclose(a, c, atol=1e-3)  # trained, and the same
 
 
-@pytest.mark.parametrize("engine", ["ACCELERATE_USE_FSDP", "ACCELERATE_USE_DEEPSPEED"])
-def test_sharded_engines_are_refused_with_a_clear_error(monkeypatch, engine):
+@pytest.mark.parametrize("env, match", [({"ACCELERATE_USE_FSDP": "true", "FSDP_VERSION": "1"}, "fsdp_version: 2"),
+                                        ({"ACCELERATE_USE_DEEPSPEED": "true"}, "fsdp2.yaml")])
+def test_unsupported_engines_are_refused_with_a_clear_error(monkeypatch, env, match):
     from trainers.core.distributed import Dist
 
     assert Dist(torch.device("cpu")).world == 1  # a plain process: no accelerate, no process group
-    monkeypatch.setenv(engine, "true")
-    with pytest.raises(RuntimeError, match="ddp.yaml"):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(RuntimeError, match=match):
         Dist(torch.device("cpu"))
 
 

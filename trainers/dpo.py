@@ -272,23 +272,25 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
                 "rejected": [encode_step(policy, s, config.max_length) for s in p.rejected.steps]} for p in pairs]
 
     ref_file = out / "reference_logps.json"
-    if not dist.is_main:  # the main process computes (or checks) the reference; the others read it
-        dist.barrier()
-    if ref_file.is_file():  # a resumed run: the reference is the model the run started from
-        ref = json.loads(ref_file.read_text())
-        if len(ref) != len(encoded):
-            raise ValueError(f"{ref_file} holds {len(ref)} pairs, the data {len(encoded)}: another run's folder?")
-    else:
+    # the main process computes the reference and writes it (a resumed run reads the file: the
+    # reference is the model the run started from); under FSDP2 every process computes it,
+    # because every forward through a sharded model is a collective
+    compute = dist.broadcast(not ref_file.is_file())
+    if compute:
         if resume_from:
             raise ValueError(f"{ref_file} is missing: cannot resume without the reference log-probs")
-        with reference_scope(model, None if has_adapter(model) else model) as reference:
-            ref = reference_logps(reference, encoded, pad_id, config.batch_size * 2,
-                                  autocast(device, config.dtype))
-        tmp = ref_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(ref))
-        os.replace(tmp, ref_file)
-    if dist.is_main:
+        if dist.is_main or dist.sharded:
+            with reference_scope(model, None if has_adapter(model) else model) as reference:
+                ref = reference_logps(reference, encoded, pad_id, config.batch_size * 2,
+                                      autocast(device, config.dtype))
+            if dist.is_main:
+                tmp = ref_file.with_suffix(".tmp")
+                tmp.write_text(json.dumps(ref))
+                os.replace(tmp, ref_file)
         dist.barrier()
+    ref = json.loads(ref_file.read_text())
+    if len(ref) != len(encoded):
+        raise ValueError(f"{ref_file} holds {len(ref)} pairs, the data {len(encoded)}: another run's folder?")
     ref_t = torch.tensor(ref, dtype=torch.float32, device=device)
 
     per_step = config.batch_size * config.grad_accum
@@ -299,7 +301,8 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     wrapped, optimizer = dist.prepare(model, optimizer)  # DDP under accelerate; else as is
     step = 0
     if resume_from:
-        step = load_checkpoint(resume_from, optimizer, scheduler)["step"]
+        step = load_checkpoint(resume_from, optimizer, scheduler,
+                               load_optimizer=lambda st: dist.load_optimizer(model, optimizer, st))["step"]
         done = finished_run(out, step >= total_steps)
         if done is not None:
             return done
@@ -311,11 +314,14 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     model.train()
 
     def save(at_step: int) -> None:
+        model_state, optimizer_state = dist.full_state(model, optimizer)  # FSDP2: gathered on the main process
         if dist.is_main:
             save_checkpoint(ckpt_dir, model, tokenizer, optimizer, scheduler, step=at_step,
                             epoch=at_step // steps_per_epoch,
-                            state={"config": dataclasses.asdict(config), "processes": dist.world},
-                            keep_last=config.keep_last or None)
+                            state={"config": dataclasses.asdict(config), "processes": dist.world,
+                                   "engine": dist.engine},
+                            keep_last=config.keep_last or None, model_state=model_state,
+                            optimizer_state=optimizer_state)
         dist.barrier()
 
     start, last = time.time(), {}
@@ -325,6 +331,11 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
         order = epoch_order(len(encoded), config.seed, epoch)
         group = order[index * per_step:(index + 1) * per_step]
         sums: dict[str, float] = {}
+        first = collate([encoded[group[0]]["chosen"][0]], pad_id)
+
+        def pad_pass():  # one pass of the step's first sample, weighted 0 by the callers
+            return masked_logprobs(wrapped, **{k: v.to(device) for k, v in first.items()})[1].sum()
+
         # each process takes its share of the step's pairs; gradients accumulate locally and are
         # reduced once at the end of the step (``dist.sync``), scaled by the number of processes
         # because the engine averages them
@@ -335,19 +346,20 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
             # keep memory at one micro-batch of steps: (1) the sums without a graph and the
             # loss's gradient w.r.t. each sum; (2) each step micro-batch again, with a graph,
             # weighted by its trajectory's gradient (d loss / d theta = sum_j dL/dS_j dS_j/dtheta).
-            with torch.no_grad():
+            with torch.no_grad(), dist.count_passes(wrapped) as passes:
                 sums_now, tokens = trajectory_logps(wrapped, trajs, pad_id, config.batch_size * 2, ctx)
+            dist.match_passes(passes[0], pad_pass)
             leaf = sums_now.detach().requires_grad_(True)
             r = ref_t[ids]
             loss, metrics = preference_loss(config, leaf[:n], leaf[n:], r[:, 0], r[:, 1], tokens[:n])
             (loss * (n / len(group) * weight * dist.world)).backward()
-            with dist.no_sync(wrapped, skip=True):
+            with dist.no_sync(wrapped, skip=True), dist.count_passes(wrapped) as passes:
                 backward_through_steps(wrapped, trajs, leaf.grad, pad_id, config.batch_size * 2, ctx)
+                dist.match_passes(passes[0], pad_pass, backward=True)
             metrics["loss"] = loss.item()
             for k, v in metrics.items():
                 sums[k] = sums.get(k, 0.0) + v * n / len(group) * weight
-        first = collate([encoded[group[0]]["chosen"][0]], pad_id)
-        dist.sync(wrapped, lambda: masked_logprobs(wrapped, **{k: v.to(device) for k, v in first.items()})[1].sum())
+        dist.sync(wrapped, pad_pass)
         sums = {k: dist.sum(v) for k, v in sums.items()}
         grad_norm = (dist.clip_grad_norm(wrapped, config.max_grad_norm)
                      if config.max_grad_norm > 0 else torch.tensor(float("nan")))
@@ -373,8 +385,9 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     final_dir = None
     if step >= total_steps:
         final_dir = out / "final"
+        model_state, _ = dist.full_state(model)
         if dist.is_main:
-            save_final(model, tokenizer, final_dir, merge=config.merge_lora)
+            save_final(model, tokenizer, final_dir, merge=config.merge_lora, state_dict=model_state)
     result = {"step": step, "total_steps": total_steps, "pairs": len(encoded), "loss": last.get("loss"),
               "margin": last.get("margin"), "accuracy": last.get("accuracy"),
               "start_margin": 0.0,  # the policy starts as the reference: every log-ratio is 0

@@ -208,7 +208,8 @@ def train(config: SFTConfig) -> dict[str, Any]:
 
     step = 0
     if resume_from:
-        state = load_checkpoint(resume_from, optimizer, scheduler)
+        state = load_checkpoint(resume_from, optimizer, scheduler,
+                                load_optimizer=lambda st: dist.load_optimizer(model, optimizer, st))
         step = state["step"]
         done = finished_run(out, step >= total_steps)
         if done is not None:
@@ -223,11 +224,14 @@ def train(config: SFTConfig) -> dict[str, Any]:
     autocast = autocast_for(device, config.dtype)
 
     def save(at_step: int) -> None:
+        model_state, optimizer_state = dist.full_state(model, optimizer)  # FSDP2: gathered on the main process
         if dist.is_main:
             save_checkpoint(ckpt_dir, model, tokenizer, optimizer, scheduler, step=at_step,
                             epoch=at_step // steps_per_epoch,
-                            state={"config": dataclasses.asdict(config), "processes": dist.world},
-                            keep_last=config.keep_last or None)
+                            state={"config": dataclasses.asdict(config), "processes": dist.world,
+                                   "engine": dist.engine},
+                            keep_last=config.keep_last or None, model_state=model_state,
+                            optimizer_state=optimizer_state)
         dist.barrier()
 
     start, tokens_seen, loss, epoch_losses = time.time(), 0, float("nan"), []
@@ -280,8 +284,9 @@ def train(config: SFTConfig) -> dict[str, Any]:
     final_dir = None
     if step >= total_steps:
         final_dir = out / "final"
+        model_state, _ = dist.full_state(model)
         if dist.is_main:
-            save_final(model, tokenizer, final_dir, merge=config.merge_lora)
+            save_final(model, tokenizer, final_dir, merge=config.merge_lora, state_dict=model_state)
     result = {"step": step, "epoch": (step - 1) // steps_per_epoch if step else 0, "loss": loss,
               "epoch_loss": sum(epoch_losses) / len(epoch_losses) if epoch_losses else float("nan"),
               "tokens": tokens_seen, "total_steps": total_steps, "runtime_s": round(time.time() - start, 3),

@@ -137,7 +137,8 @@ class StepAgentTrainer(OnlineTrainer):
         generator = HFGenerator(self.policy, max_new_tokens=c.max_new_tokens, temperature=c.temperature,
                                 seed=c.seed * 7919 + iteration, autocast_dtype=c.rollout_dtype)
         self.model.eval()
-        outs = generator.generate([state[0] for state in picked])
+        with self._dist().generation(self.model):
+            outs = generator.generate([state[0] for state in picked])
         samples, agree = [], 0
         for (_, expert_reply, expert_action, available), out in zip(picked, outs):
             _, action = parse_response(out.text, available, c.fmt)

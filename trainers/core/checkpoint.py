@@ -118,11 +118,13 @@ def finished_run(out: str | os.PathLike, at_end: bool) -> dict[str, Any] | None:
 
 def save_checkpoint(directory: str | os.PathLike, model, tokenizer=None, optimizer=None, scheduler=None,
                     step: int = 0, epoch: int = 0, state: dict[str, Any] | None = None,
-                    keep_last: int | None = None, extra=None) -> Path:
+                    keep_last: int | None = None, extra=None, model_state: dict | None = None,
+                    optimizer_state: dict | None = None) -> Path:
     """Write ``<directory>/step-<step>/`` atomically and return its path. With ``keep_last``,
     delete all but the newest ``keep_last`` checkpoints afterwards. ``extra(folder)`` writes
     whatever else the trainer keeps (a critic, a discriminator) into the folder before it is
-    renamed into place."""
+    renamed into place. ``model_state`` / ``optimizer_state``: the full states gathered from a
+    sharded model (``Dist.full_state``), written instead of the local ones."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(directory)
@@ -131,11 +133,14 @@ def save_checkpoint(directory: str | os.PathLike, model, tokenizer=None, optimiz
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    model.save_pretrained(tmp)
+    if model_state is not None:
+        model.save_pretrained(tmp, state_dict=model_state)
+    else:
+        model.save_pretrained(tmp)
     if tokenizer is not None:
         tokenizer.save_pretrained(tmp)
-    if optimizer is not None:
-        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    if optimizer_state is not None or optimizer is not None:
+        torch.save(optimizer_state if optimizer_state is not None else optimizer.state_dict(), tmp / "optimizer.pt")
     if scheduler is not None:
         torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
     torch.save(_rng_state(), tmp / "rng.pt")
@@ -172,13 +177,15 @@ def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
 
 
 def load_checkpoint(path: str | os.PathLike, optimizer=None, scheduler=None,
-                    restore_rng: bool = True) -> dict[str, Any]:
+                    restore_rng: bool = True, load_optimizer=None) -> dict[str, Any]:
     """Load optimizer and scheduler states (in place) and the random states from ``path``;
     return the trainer state (``step``, ``epoch``, ...). The model itself is loaded by the caller
-    with ``from_pretrained(path)`` (so that it gets the right class, dtype and device)."""
+    with ``from_pretrained(path)`` (so that it gets the right class, dtype and device).
+    ``load_optimizer(state)``: how to put the optimizer's state in place (``Dist.load_optimizer``,
+    which reads a sharded run's by-name state too); default ``optimizer.load_state_dict``."""
     path = Path(path)
     if optimizer is not None:
-        optimizer.load_state_dict(load_tensors(path / "optimizer.pt"))
+        (load_optimizer or optimizer.load_state_dict)(load_tensors(path / "optimizer.pt"))
     if scheduler is not None:
         scheduler.load_state_dict(load_tensors(path / "scheduler.pt"))
     if restore_rng and (path / "rng.pt").is_file():

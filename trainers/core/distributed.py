@@ -18,6 +18,17 @@ gradients are averaged by the engine, and
 On CPU, ``accelerate launch --multi_gpu --num_processes 2 ... --device cpu`` (or ``torchrun
 --nproc_per_node 2 -m ...``) runs two processes on gloo; accelerate's own ``--cpu`` flag
 starts a single process unless it is given an MPI launcher.
+
+**FSDP2** (``--config_file trainers/configs/fsdp2.yaml``): the weights, gradients and AdamW
+state are sharded over the processes with torch's ``fully_shard`` (one unit per decoder layer,
+then the root), applied here from the config's ``fsdp_*`` settings (the calls accelerate's own
+FSDP2 preparation makes; doing it here is one code path on GPU/NCCL and on CPU/gloo, where
+accelerate 1.16 refuses FSDP). Under a sharded engine every forward and backward is a
+collective, so every process must run as many of them, in the same order: ``match_passes``
+pads a phase with passes of weight 0; generation runs with the weights gathered
+(``generation``) so processes can generate different numbers of tokens. Checkpoints hold the
+*full* model and optimizer state gathered on the main process (``full_state``), keyed by
+parameter name, so a run resumes on any number of processes and under any engine.
 """
 
 from __future__ import annotations
@@ -28,6 +39,10 @@ import sys
 from typing import Any
 
 import torch
+
+
+def _flag(name: str, default: str = "false") -> bool:
+    return os.environ.get(name, default).lower() in ("1", "true", "yes")
 
 
 def launched_distributed() -> bool:
@@ -44,20 +59,34 @@ class Dist:
 
     def __init__(self, device: torch.device, single: bool = False):
         self.accelerator = None
+        self.kind = "none"  # none | ddp | fsdp2
+        self.fsdp: dict[str, bool] = {}
         self.rank, self.world, self.device = 0, 1, device
         if launched_distributed() and not single:
             from accelerate import Accelerator
 
-            sharded = [k for k in ("ACCELERATE_USE_FSDP", "ACCELERATE_USE_DEEPSPEED")
-                       if os.environ.get(k, "").lower() in ("1", "true")]
-            if sharded:
-                # their checkpoints need every process's shard of the weights and optimizer state;
-                # these trainers save the main process's (DDP) state only, so they refuse to start
-                raise RuntimeError(f"{sharded[0][len('ACCELERATE_USE_'):]} is not supported by these trainers yet "
-                                   f"(checkpoints hold the main process's full state, as under DDP); launch with "
-                                   f"trainers/configs/ddp.yaml, and LoRA (--lora-r) and --gradient-checkpointing "
-                                   f"to fit large models (docs/trainers_scale.md)")
-            self.accelerator = Accelerator(cpu=device.type == "cpu" or not torch.cuda.is_available())
+            self.kind = "ddp"
+            if _flag("ACCELERATE_USE_DEEPSPEED"):
+                # DeepSpeed's engine steps the optimizer inside ``backward`` and keeps its own
+                # checkpoint format; these trainers do not drive it (FSDP2 shards the same way)
+                raise RuntimeError("DeepSpeed is not supported by these trainers: launch with "
+                                   "trainers/configs/fsdp2.yaml (FSDP2 shards weights, gradients and optimizer "
+                                   "state as ZeRO-3 does) or trainers/configs/ddp.yaml (docs/trainers_scale.md)")
+            if _flag("ACCELERATE_USE_FSDP"):
+                if os.environ.get("FSDP_VERSION", "1") != "2":
+                    raise RuntimeError("FSDP1 is not supported: set fsdp_version: 2 in the accelerate config "
+                                       "(trainers/configs/fsdp2.yaml)")
+                self.kind = "fsdp2"
+                self.fsdp = {"reshard_after_forward": _flag("FSDP_RESHARD_AFTER_FORWARD", "true"),
+                             "offload_params": _flag("FSDP_OFFLOAD_PARAMS"),
+                             "cpu_ram_efficient_loading": _flag("FSDP_CPU_RAM_EFFICIENT_LOADING")}
+            # the process group and device only: the model is wrapped here (``prepare``), so
+            # accelerate must not treat the run as its own FSDP run
+            hidden = {k: os.environ.pop(k) for k in ("ACCELERATE_USE_FSDP",) if k in os.environ}
+            try:
+                self.accelerator = Accelerator(cpu=device.type == "cpu" or not torch.cuda.is_available())
+            finally:
+                os.environ.update(hidden)
             self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
             self.device = self.accelerator.device
             if self.is_main:
@@ -71,19 +100,45 @@ class Dist:
     def engine(self) -> str:
         if self.accelerator is None:
             return "none"
+        if self.kind == "fsdp2":
+            return "fsdp2"
         return str(self.accelerator.distributed_type).split(".")[-1].lower()
 
+    @property
+    def sharded(self) -> bool:
+        """Whether the weights are sharded (every forward and backward is then a collective)."""
+        return self.kind == "fsdp2"
+
     def prepare(self, model, optimizer):
-        """The model and optimizer wrapped by the engine (DDP; unchanged in a single process)."""
+        """The model and optimizer wrapped by the engine: DDP's wrapper; under FSDP2 the model
+        itself, sharded in place, and an optimizer of the same class and groups over its
+        sharded parameters; unchanged in a single process."""
         if self.accelerator is None:
             return model, optimizer
+        if self.kind == "fsdp2":
+            from trainers.core.fsdp import rebuild_optimizer, shard_model
+
+            names = {id(p): n for n, p in model.named_parameters()}
+            groups = [[names[id(p)] for p in g["params"]] for g in optimizer.param_groups]
+            shard_model(model, self.device, **self.fsdp)
+            return model, rebuild_optimizer(model, optimizer, groups)
         return self.accelerator.prepare(model, optimizer)
 
+    def shard_frozen(self, model):
+        """A frozen model (a reference) sharded like the policy under FSDP2; else as is."""
+        if self.kind == "fsdp2" and model is not None:
+            from trainers.core.fsdp import shard_model
+
+            shard_model(model, self.device, **self.fsdp)
+        return model
+
     def unwrap(self, model):
-        return model if self.accelerator is None else self.accelerator.unwrap_model(model)
+        if self.accelerator is None or self.kind == "fsdp2":
+            return model
+        return self.accelerator.unwrap_model(model)
 
     def backward(self, loss: torch.Tensor) -> None:
-        if self.accelerator is None:
+        if self.accelerator is None or self.kind == "fsdp2":
             loss.backward()
         else:
             self.accelerator.backward(loss)
@@ -92,7 +147,61 @@ class Dist:
         """Accumulate gradients locally (``skip``: this is not the step's last backward)."""
         if self.accelerator is None or not skip:
             return contextlib.nullcontext()
+        if self.kind == "fsdp2":
+            from trainers.core.fsdp import no_gradient_sync
+
+            return no_gradient_sync(model)
         return self.accelerator.no_sync(model)
+
+    def generation(self, model):
+        """``with dist.generation(model):`` each process may generate as many tokens as it
+        needs: under FSDP2 the weights stay gathered for the scope (no collective in forward)."""
+        if self.kind != "fsdp2":
+            return contextlib.nullcontext()
+        from trainers.core.fsdp import gathered
+
+        return gathered(model, self.fsdp.get("reshard_after_forward", True))
+
+    def lockstep(self, count: int) -> int:
+        """The number of passes every process must run in a phase where this one needs
+        ``count``: the most any process needs under a sharded engine; else ``count``."""
+        return int(max(self.gather(int(count)))) if self.sharded else int(count)
+
+    def count_passes(self, model):
+        """``with dist.count_passes(model) as n:`` ``n[0]`` counts the forwards through
+        ``model`` in the scope (under a sharded engine; else stays 0)."""
+        return _PassCounter(model if self.sharded else None)
+
+    def match_passes(self, done: int, forward, backward: bool = False) -> None:
+        """Under a sharded engine, after a phase in which this process ran ``done`` passes
+        through the model (forwards, or forward+backward with ``backward``): as many passes of
+        weight 0 (``forward()``: a scalar from one pass through the model) as it is short of
+        the process that ran the most, so every process joins the same collectives."""
+        if not self.sharded:
+            return
+        most = int(max(self.gather(int(done))))
+        for _ in range(most - int(done)):
+            if backward:
+                self.backward(forward() * 0.0)
+            else:
+                with torch.no_grad():
+                    forward()
+
+    def full_state(self, model, optimizer=None) -> tuple[dict | None, dict | None]:
+        """Under FSDP2 (a collective: every process calls it): the full model state dict and,
+        with ``optimizer``, its full state keyed by parameter name, on the main process (None
+        on the others and under the other engines, whose model and optimizer hold it)."""
+        if self.kind != "fsdp2":
+            return None, None
+        from trainers.core.fsdp import full_state
+
+        return full_state(model, optimizer, self.is_main)
+
+    def load_optimizer(self, model, optimizer, state: dict) -> None:
+        """A checkpoint's optimizer state into ``optimizer`` (whichever engine saved it)."""
+        from trainers.core.fsdp import load_optimizer_state
+
+        load_optimizer_state(self.unwrap(model), optimizer, state, self.sharded)
 
     def sync(self, model, forward) -> None:
         """After backward passes under ``no_sync(model, skip=True)``, whose number may differ
@@ -105,6 +214,9 @@ class Dist:
     def clip_grad_norm(self, model, max_norm: float) -> torch.Tensor:
         if self.accelerator is None:
             return torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        if self.kind == "fsdp2":  # the norm over every shard (a DTensor reduced across processes)
+            norm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], max_norm)
+            return norm.full_tensor() if hasattr(norm, "full_tensor") else norm
         return self.accelerator.clip_grad_norm_(model.parameters(), max_norm)
 
     def shard(self, items: list) -> list:
@@ -151,3 +263,17 @@ class Dist:
     def end(self) -> None:
         if self.accelerator is not None:
             self.accelerator.end_training()
+
+
+class _PassCounter:
+    def __init__(self, model):
+        self.model, self.n, self.hook = model, [0], None
+
+    def __enter__(self) -> list:
+        if self.model is not None:
+            self.hook = self.model.register_forward_pre_hook(lambda *_: self.n.__setitem__(0, self.n[0] + 1))
+        return self.n
+
+    def __exit__(self, *exc) -> None:
+        if self.hook is not None:
+            self.hook.remove()

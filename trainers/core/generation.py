@@ -123,9 +123,12 @@ class HFGenerator:
             with torch.no_grad(), torch.random.fork_rng(devices=devices, enabled=self.seed is not None), precision:
                 if self.seed is not None:
                     torch.manual_seed(self.seed + self.calls)
+                # synced_gpus=False: each process generates on its own (a sharded model inside
+                # ``Dist.generation``, whose forwards run no collective); transformers would
+                # otherwise step every process until the slowest has finished
                 res = model.generate(input_ids=input_ids, attention_mask=attention,
                                      generation_config=config, return_dict_in_generate=True,
-                                     output_logits=True, **extra)
+                                     output_logits=True, synced_gpus=False, **extra)
         finally:
             model.train(was_training)
         self.calls += 1

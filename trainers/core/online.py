@@ -273,6 +273,7 @@ class OnlineTrainer(abc.ABC):
         self.ctx = autocast(self.device, c.dtype)
         self.ckpt_dir = self.out / "checkpoints"
         resume_from = latest_checkpoint(self.ckpt_dir) if c.resume else None
+        torch.manual_seed(c.seed)  # a new LoRA adapter's initial weights
         self.policy = load_policy(c, resume_from, device=self.device)
         self.model, self.tokenizer = self.policy.model, self.policy.tokenizer
         # the frozen starting model; with LoRA none: the policy with its adapter disabled
@@ -281,11 +282,13 @@ class OnlineTrainer(abc.ABC):
         self.optimizer = make_optimizer(self.model, c.lr)
         # the engine's wrapper (DDP, FSDP2...) for the update's passes; self.model for the rest
         self.wrapped, self.optimizer = self.dist.prepare(self.model, self.optimizer)
+        self.ref = self.dist.shard_frozen(self.ref)  # FSDP2: sharded like the policy
         self.setup_extra(resume_from)
         self.logger = open_logger(c, self.out, self.dist.is_main)
         self.start = 0
         if resume_from:
-            self.start = load_checkpoint(resume_from, self.optimizer)["step"]
+            self.start = load_checkpoint(resume_from, self.optimizer, load_optimizer=lambda st: self.dist.load_optimizer(
+                self.model, self.optimizer, st))["step"]
         self.logger.truncate_after(self.start)  # a fresh run in a used folder starts a fresh log
         if self.dist.is_main:
             (self.out / "config.json").write_text(json.dumps(dataclasses.asdict(c), indent=2))
@@ -328,11 +331,15 @@ class OnlineTrainer(abc.ABC):
                 reached = bool(c.target_success) and metrics[self.target_metric] >= c.target_success
                 last = it + 1 == c.iterations or reached
                 stop = bool(c.stop_after_iterations) and done_here >= c.stop_after_iterations
-                if ((c.save_every and (it + 1) % c.save_every == 0) or last or stop) and self.dist.is_main:
-                    save_checkpoint(self.ckpt_dir, self.model, self.tokenizer, self.optimizer, step=it + 1,
-                                    state={"config": dataclasses.asdict(c), "reached_target": reached,
-                                           "processes": self.dist.world},
-                                    keep_last=c.keep_last or None, extra=self.save_extra)
+                if (c.save_every and (it + 1) % c.save_every == 0) or last or stop:
+                    # FSDP2: the full states gathered on the main process (every process takes part)
+                    model_state, optimizer_state = self.dist.full_state(self.model, self.optimizer)
+                    if self.dist.is_main:
+                        save_checkpoint(self.ckpt_dir, self.model, self.tokenizer, self.optimizer, step=it + 1,
+                                        state={"config": dataclasses.asdict(c), "reached_target": reached,
+                                               "processes": self.dist.world, "engine": self.dist.engine},
+                                        keep_last=c.keep_last or None, extra=self.save_extra,
+                                        model_state=model_state, optimizer_state=optimizer_state)
                 self.dist.barrier()
                 if reached:
                     break
@@ -344,8 +351,9 @@ class OnlineTrainer(abc.ABC):
                 group.close()
             self.logger.close()
         final = self.out / "final"
+        model_state, _ = self.dist.full_state(self.model)
         if self.dist.is_main:
-            save_final(self.model, self.tokenizer, final, merge=c.merge_lora)
+            save_final(self.model, self.tokenizer, final, merge=c.merge_lora, state_dict=model_state)
             self.save_extra(final)
         result = {"iterations": self.start + len(history), "reached_target": reached,
                   "last": history[-1] if history else {}, "final_dir": str(final),
@@ -380,11 +388,16 @@ class OnlineTrainer(abc.ABC):
         tis = self.use_tis()
         recorded = not c.recompute_old_logprobs and all(
             len(x.get("old_logp") or ()) == sum(x["labels_mask"]) for x in samples)
+        if dist.sharded:  # one decision for every process: the passes below are collectives
+            recorded = all(dist.gather(recorded))
         model, ctx, pad_id = self.model, self.ctx, self.pad_id
         model.eval()
+        n_chunks = -(-len(samples) // c.micro_batch)
+        if dist.sharded:  # every process runs as many passes (collectives): short ones repeat a sample
+            spare = next((x for part in dist.gather(samples[:1]) for x in part), None)
         with torch.no_grad():  # the behaviour policy's log-probs (the weights of the rollout)
-            for lo in range(0, len(samples), c.micro_batch):
-                chunk = samples[lo:lo + c.micro_batch]
+            for k in range(dist.lockstep(n_chunks)):
+                chunk = samples[k * c.micro_batch:(k + 1) * c.micro_batch] if k < n_chunks else [dict(spare)]
                 if not recorded:
                     logp, _, mask = token_stats(model, chunk, pad_id, ctx)
                     for x, r, m in zip(chunk, logp, mask):
@@ -513,8 +526,9 @@ class RolloutTrainer(OnlineTrainer):
         keyed = c.keyed_sampling or dist.world > 1
         t0 = time.time()
         self.model.eval()
-        episodes = rollout(group, generator, mine, group_size=c.group_size, fmt=c.fmt, history=c.history,
-                           seed=c.seed + it + first_env, key_offset=first_env if keyed else None)
+        with dist.generation(self.model):  # FSDP2: the weights gathered, each process at its own pace
+            episodes = rollout(group, generator, mine, group_size=c.group_size, fmt=c.fmt, history=c.history,
+                               seed=c.seed + it + first_env, key_offset=first_env if keyed else None)
         rollout_s = time.time() - t0
         samples, score_stats = self.score(episodes, it)
         rng = random.Random(c.seed * 1_000_033 + it)

@@ -200,16 +200,24 @@ def reference_scope(policy_model, reference=None):
         yield policy_model
 
 
-def save_final(model, tokenizer, folder: str | os.PathLike, merge: bool = False) -> Path:
+def save_final(model, tokenizer, folder: str | os.PathLike, merge: bool = False,
+               state_dict: dict | None = None) -> Path:
     """The final model: the full model, or with LoRA the adapter (and with ``merge`` the base
-    with the adapter merged in ``folder/merged``)."""
+    with the adapter merged in ``folder/merged``). ``state_dict``: the full state of a sharded
+    model (``Dist.full_state``), saved instead of the local one."""
     folder = Path(folder)
-    model.save_pretrained(folder)
+    if state_dict is not None:
+        model.save_pretrained(folder, state_dict=state_dict)
+    else:
+        model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     if merge and has_adapter(model):
-        import copy
+        if state_dict is not None:  # a sharded model: the saved adapter on its base, merged
+            merged = load_model(folder)
+        else:
+            import copy
 
-        merged = copy.deepcopy(model).merge_and_unload()
+            merged = copy.deepcopy(model).merge_and_unload()
         merged.save_pretrained(folder / "merged")
         tokenizer.save_pretrained(folder / "merged")
     return folder
