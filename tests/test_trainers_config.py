@@ -191,8 +191,7 @@ def test_lora_sft_writes_the_adapter_and_the_merged_model(tiny, tmp_path):
     assert torch.allclose(a, b, atol=1e-5) and not torch.allclose(a, c, atol=1e-3)  # trained, and the same
 
 
-@pytest.mark.parametrize("env, match", [({"ACCELERATE_USE_FSDP": "true", "FSDP_VERSION": "1"}, "fsdp_version: 2"),
-                                        ({"ACCELERATE_USE_DEEPSPEED": "true"}, "fsdp2.yaml")])
+@pytest.mark.parametrize("env, match", [({"ACCELERATE_USE_FSDP": "true", "FSDP_VERSION": "1"}, "fsdp_version: 2")])
 def test_unsupported_engines_are_refused_with_a_clear_error(monkeypatch, env, match):
     from trainers.core.distributed import Dist
 
@@ -201,6 +200,18 @@ def test_unsupported_engines_are_refused_with_a_clear_error(monkeypatch, env, ma
         monkeypatch.setenv(k, v)
     with pytest.raises(RuntimeError, match=match):
         Dist(torch.device("cpu"))
+
+
+@pytest.mark.parametrize("module", ["depo", "orm"])
+def test_one_process_trainers_refuse_a_multi_process_launch(monkeypatch, tmp_path, module):
+    import importlib
+
+    mod = importlib.import_module(f"trainers.{module}")
+    config_cls = next(v for k, v in vars(mod).items() if k.endswith("Config") and k[:-6].lower() == module)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(RuntimeError, match="runs in one process"):
+        mod.train(config_cls(model="unused", output_dir=str(tmp_path)), trajectories=[])
+    assert not any(tmp_path.iterdir())  # refused before writing anything
 
 
 def test_padded_chunks_give_every_process_as_many_passes():

@@ -215,6 +215,11 @@ def train(config: DEPOConfig, trajectories: Sequence[TrajectorySample] | None = 
     metrics (``step``, ``loss``, ``kl``, ``desirable``/``undesirable`` sample counts,
     ``bonus_abs_mean``, ``runtime_s``, ``final_dir``)."""
     autocast(torch.device("cpu"), config.dtype)  # refuses an unknown dtype before any work
+    from trainers.core.distributed import launched_distributed
+
+    if launched_distributed():  # its processes would each train and write the same files
+        raise RuntimeError("trainers.depo runs in one process: start it with python -m trainers.depo, "
+                           "not under accelerate launch or torchrun")
     if config.batch_size < 2:
         raise ValueError("batch_size must be >= 2: KTO's reference point needs mismatched pairs in a micro-batch")
     from tqdm.auto import tqdm

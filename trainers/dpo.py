@@ -192,9 +192,10 @@ def trajectory_logps(model, trajectories: Sequence[list[dict]], pad_id: int, mic
 
 
 def backward_through_steps(model, trajectories: Sequence[list[dict]], weights: torch.Tensor, pad_id: int,
-                           micro_batch: int, ctx) -> None:
+                           micro_batch: int, ctx, backward=None) -> None:
     """Accumulate ``sum_j weights[j] * d log pi(trajectory_j) / d theta`` one step micro-batch
-    at a time (the second pass of the DPO update)."""
+    at a time (the second pass of the DPO update); ``backward(loss)``: the engine's backward
+    (``Dist.backward``; default ``loss.backward()``)."""
     flat = [(i, ex) for i, steps in enumerate(trajectories) for ex in steps]
     device = next(model.parameters()).device
     for lo in range(0, len(flat), micro_batch):
@@ -203,7 +204,8 @@ def backward_through_steps(model, trajectories: Sequence[list[dict]], weights: t
         with ctx:
             _, seq = masked_logprobs(model, **batch)
         coef = weights[torch.tensor([i for i, _ in chunk], device=weights.device)].to(seq.device)
-        (seq.float() * coef).sum().backward()
+        loss = (seq.float() * coef).sum()
+        loss.backward() if backward is None else backward(loss)
 
 
 def reference_logps(model, encoded: Sequence[dict], pad_id: int, micro_batch: int = 16,
@@ -271,10 +273,19 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     encoded = [{"chosen": [encode_step(policy, s, config.max_length) for s in p.chosen.steps],
                 "rejected": [encode_step(policy, s, config.max_length) for s in p.rejected.steps]} for p in pairs]
 
+    per_step = config.batch_size * config.grad_accum
+    steps_per_epoch = math.ceil(len(encoded) / per_step)
+    total_steps = steps_per_epoch * config.epochs
+    optimizer = make_optimizer(model, config.lr, config.weight_decay)
+    wrapped, optimizer = dist.prepare(model, optimizer, config.max_grad_norm)  # DDP, FSDP2 or ZeRO-3; else as is
+    # after prepare: ZeRO-3 regroups the optimizer's parameters
+    scheduler = linear_schedule(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+
     ref_file = out / "reference_logps.json"
     # the main process computes the reference and writes it (a resumed run reads the file: the
-    # reference is the model the run started from); under FSDP2 every process computes it,
-    # because every forward through a sharded model is a collective
+    # reference is the model the run started from); under FSDP2 and ZeRO-3 every process
+    # computes it (every forward through a sharded model is a collective), after ``prepare``
+    # (ZeRO-3 may have partitioned the weights as they loaded)
     compute = dist.broadcast(not ref_file.is_file())
     if compute:
         if resume_from:
@@ -292,13 +303,6 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
     if len(ref) != len(encoded):
         raise ValueError(f"{ref_file} holds {len(ref)} pairs, the data {len(encoded)}: another run's folder?")
     ref_t = torch.tensor(ref, dtype=torch.float32, device=device)
-
-    per_step = config.batch_size * config.grad_accum
-    steps_per_epoch = math.ceil(len(encoded) / per_step)
-    total_steps = steps_per_epoch * config.epochs
-    optimizer = make_optimizer(model, config.lr, config.weight_decay)
-    scheduler = linear_schedule(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    wrapped, optimizer = dist.prepare(model, optimizer)  # DDP under accelerate; else as is
     step = 0
     if resume_from:
         step = load_checkpoint(resume_from, optimizer, scheduler,
@@ -354,7 +358,7 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
             loss, metrics = preference_loss(config, leaf[:n], leaf[n:], r[:, 0], r[:, 1], tokens[:n])
             (loss * (n / len(group) * weight * dist.world)).backward()
             with dist.no_sync(wrapped, skip=True), dist.count_passes(wrapped) as passes:
-                backward_through_steps(wrapped, trajs, leaf.grad, pad_id, config.batch_size * 2, ctx)
+                backward_through_steps(wrapped, trajs, leaf.grad, pad_id, config.batch_size * 2, ctx, dist.backward)
                 dist.match_passes(passes[0], pad_pass, backward=True)
             metrics["loss"] = loss.item()
             for k, v in metrics.items():

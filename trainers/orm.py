@@ -134,6 +134,11 @@ def train(config: ORMConfig, trajectories: Sequence | None = None) -> dict[str, 
     from trainers import sft
     from trainers.core.data import StepSample, write_step_samples
 
+    from trainers.core.distributed import launched_distributed
+
+    if launched_distributed():  # its processes would each split and write the same data files
+        raise RuntimeError("trainers.orm runs in one process: start it with python -m trainers.orm, "
+                           "not under accelerate launch or torchrun")
     if not 0.0 <= config.heldout < 1.0:
         raise ValueError(f"heldout must be in [0, 1), not {config.heldout}")
     if trajectories is None:

@@ -203,8 +203,9 @@ def train(config: SFTConfig) -> dict[str, Any]:
     total_steps = steps_per_epoch * config.epochs
 
     optimizer = make_optimizer(model, config.lr, config.weight_decay)
+    wrapped, optimizer = dist.prepare(model, optimizer, config.max_grad_norm)  # DDP, FSDP2 or ZeRO-3; else as is
+    # after prepare: ZeRO-3 regroups the optimizer's parameters
     scheduler = linear_schedule(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    wrapped, optimizer = dist.prepare(model, optimizer)  # DDP under accelerate; else as is
 
     step = 0
     if resume_from:

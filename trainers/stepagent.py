@@ -182,18 +182,24 @@ class StepAgentTrainer(OnlineTrainer):
             with self.reference() as ref:
                 ref_c, ref_r = self._seq_logps(ref, chosen), self._seq_logps(ref, rejected)
         self.model.train()
+        dist = self._dist()
+        wrapped = self.wrapped if self.wrapped is not None else self.model
         sums, count = {}, 0
         for _ in range(c.ppo_epochs):
-            for lo in range(0, len(pairs), c.micro_batch):
+            # every process holds every pair: the same passes, gradients and step everywhere (the
+            # engine's backward; under ZeRO-3 the epoch's last backward steps the engine)
+            starts = list(range(0, len(pairs), c.micro_batch))
+            for j, lo in enumerate(starts):
                 sl = slice(lo, lo + c.micro_batch)
-                pc, pr = self._seq_logps(self.model, chosen[sl]), self._seq_logps(self.model, rejected[sl])
-                loss, stats = dpo_loss(pc, pr, ref_c[sl], ref_r[sl], beta=c.beta)
-                (loss * len(chosen[sl]) / len(pairs)).backward()
+                with dist.no_sync(wrapped, skip=j < len(starts) - 1):
+                    pc, pr = self._seq_logps(wrapped, chosen[sl]), self._seq_logps(wrapped, rejected[sl])
+                    loss, stats = dpo_loss(pc, pr, ref_c[sl], ref_r[sl], beta=c.beta)
+                    dist.backward(loss * len(chosen[sl]) / len(pairs))
                 for k, v in stats.items():
                     sums[k] = sums.get(k, 0.0) + v
                 count += 1
             if c.max_grad_norm:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.max_grad_norm)
+                dist.clip_grad_norm(wrapped, c.max_grad_norm)
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
         return {"pairs": len(pairs), **{k: v / max(1, count) for k, v in sums.items()}}

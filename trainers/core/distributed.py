@@ -66,12 +66,15 @@ class Dist:
             from accelerate import Accelerator
 
             self.kind = "ddp"
+            handlers = []
             if _flag("ACCELERATE_USE_DEEPSPEED"):
-                # DeepSpeed's engine steps the optimizer inside ``backward`` and keeps its own
-                # checkpoint format; these trainers do not drive it (FSDP2 shards the same way)
-                raise RuntimeError("DeepSpeed is not supported by these trainers: launch with "
-                                   "trainers/configs/fsdp2.yaml (FSDP2 shards weights, gradients and optimizer "
-                                   "state as ZeRO-3 does) or trainers/configs/ddp.yaml (docs/trainers_scale.md)")
+                self.kind = "zero3"
+                if not torch.cuda.is_available():
+                    # accelerate 1.16 finds no backend for DeepSpeed without an accelerator; with
+                    # gloo named, DeepSpeed runs on CPU (tests); on GPUs accelerate picks NCCL
+                    from accelerate.utils import InitProcessGroupKwargs
+
+                    handlers.append(InitProcessGroupKwargs(backend="gloo"))
             if _flag("ACCELERATE_USE_FSDP"):
                 if os.environ.get("FSDP_VERSION", "1") != "2":
                     raise RuntimeError("FSDP1 is not supported: set fsdp_version: 2 in the accelerate config "
@@ -84,11 +87,18 @@ class Dist:
             # accelerate must not treat the run as its own FSDP run
             hidden = {k: os.environ.pop(k) for k in ("ACCELERATE_USE_FSDP",) if k in os.environ}
             try:
-                self.accelerator = Accelerator(cpu=device.type == "cpu" or not torch.cuda.is_available())
+                # accelerate ignores DeepSpeed under cpu=True: on CPU it gets gloo (above) instead
+                cpu = self.kind != "zero3" and (device.type == "cpu" or not torch.cuda.is_available())
+                self.accelerator = Accelerator(cpu=cpu, kwargs_handlers=handlers)
             finally:
                 os.environ.update(hidden)
             self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
             self.device = self.accelerator.device
+            if self.kind == "zero3":
+                stage = self.accelerator.state.deepspeed_plugin.zero_stage
+                if stage != 3:
+                    raise RuntimeError(f"DeepSpeed ZeRO stage {stage} is not supported: set zero_stage: 3 "
+                                       f"(trainers/configs/zero3.yaml), or use trainers/configs/ddp.yaml")
             if self.is_main:
                 print(f"[dist] {self.world} processes, {self.engine} on {self.device}", file=sys.stderr, flush=True)
 
@@ -100,19 +110,20 @@ class Dist:
     def engine(self) -> str:
         if self.accelerator is None:
             return "none"
-        if self.kind == "fsdp2":
-            return "fsdp2"
+        if self.kind in ("fsdp2", "zero3"):
+            return self.kind
         return str(self.accelerator.distributed_type).split(".")[-1].lower()
 
     @property
     def sharded(self) -> bool:
         """Whether the weights are sharded (every forward and backward is then a collective)."""
-        return self.kind == "fsdp2"
+        return self.kind in ("fsdp2", "zero3")
 
-    def prepare(self, model, optimizer):
+    def prepare(self, model, optimizer, max_grad_norm: float | None = None):
         """The model and optimizer wrapped by the engine: DDP's wrapper; under FSDP2 the model
         itself, sharded in place, and an optimizer of the same class and groups over its
-        sharded parameters; unchanged in a single process."""
+        sharded parameters; under ZeRO-3 accelerate's engine and optimizer wrapper
+        (``max_grad_norm``: where the engine clips); unchanged in a single process."""
         if self.accelerator is None:
             return model, optimizer
         if self.kind == "fsdp2":
@@ -122,10 +133,22 @@ class Dist:
             groups = [[names[id(p)] for p in g["params"]] for g in optimizer.param_groups]
             shard_model(model, self.device, **self.fsdp)
             return model, rebuild_optimizer(model, optimizer, groups)
+        if self.kind == "zero3":
+            from trainers.core.zero3 import configure
+
+            names = {id(p): n for n, p in model.named_parameters()}
+            self._names = [[names[id(p)] for p in g["params"]] for g in optimizer.param_groups]
+            configure(self.accelerator, self.world, max_grad_norm)
+            self._engine, wrapped = self.accelerator.prepare(model, optimizer)
+            return self._engine, wrapped
         return self.accelerator.prepare(model, optimizer)
 
     def shard_frozen(self, model):
-        """A frozen model (a reference) sharded like the policy under FSDP2; else as is."""
+        """A frozen model (a reference) sharded like the policy under FSDP2 and ZeRO-3; else as is."""
+        if self.kind == "zero3" and model is not None:
+            from trainers.core.zero3 import frozen_engine
+
+            return frozen_engine(model, self.accelerator)
         if self.kind == "fsdp2" and model is not None:
             from trainers.core.fsdp import shard_model
 
@@ -151,11 +174,25 @@ class Dist:
             from trainers.core.fsdp import no_gradient_sync
 
             return no_gradient_sync(model)
+        if self.kind == "zero3":  # not a gradient-accumulation boundary: the engine does not step
+            return self._no_boundary()
         return self.accelerator.no_sync(model)
+
+    @contextlib.contextmanager
+    def _no_boundary(self):
+        self.accelerator.sync_gradients = False
+        try:
+            yield
+        finally:
+            self.accelerator.sync_gradients = True
 
     def generation(self, model):
         """``with dist.generation(model):`` each process may generate as many tokens as it
         needs: under FSDP2 the weights stay gathered for the scope (no collective in forward)."""
+        if self.kind == "zero3":
+            from trainers.core.zero3 import gathered as gathered_zero3
+
+            return gathered_zero3(self._engine)
         if self.kind != "fsdp2":
             return contextlib.nullcontext()
         from trainers.core.fsdp import gathered
@@ -188,9 +225,14 @@ class Dist:
                     forward()
 
     def full_state(self, model, optimizer=None) -> tuple[dict | None, dict | None]:
-        """Under FSDP2 (a collective: every process calls it): the full model state dict and,
+        """Under FSDP2 and ZeRO-3 (a collective: every process calls it): the full model state dict and,
         with ``optimizer``, its full state keyed by parameter name, on the main process (None
         on the others and under the other engines, whose model and optimizer hold it)."""
+        if self.kind == "zero3":
+            from trainers.core.zero3 import full_state as full_state_zero3
+
+            return full_state_zero3(self.accelerator, self._engine, self._names if optimizer is not None else [],
+                                    self.is_main)
         if self.kind != "fsdp2":
             return None, None
         from trainers.core.fsdp import full_state
@@ -199,8 +241,13 @@ class Dist:
 
     def load_optimizer(self, model, optimizer, state: dict) -> None:
         """A checkpoint's optimizer state into ``optimizer`` (whichever engine saved it)."""
-        from trainers.core.fsdp import load_optimizer_state
+        from trainers.core.fsdp import by_name, load_optimizer_state, to_names
 
+        if self.kind == "zero3":
+            from trainers.core.zero3 import load_optimizer_state as load_zero3
+
+            load_zero3(self._engine, state if by_name(state) else to_names(state, self._names))
+            return
         load_optimizer_state(self.unwrap(model), optimizer, state, self.sharded)
 
     def sync(self, model, forward) -> None:
@@ -214,6 +261,10 @@ class Dist:
     def clip_grad_norm(self, model, max_norm: float) -> torch.Tensor:
         if self.accelerator is None:
             return torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        if self.kind == "zero3":  # the engine clips in its step; the norm is known after it
+            from trainers.core.zero3 import EngineGradNorm
+
+            return EngineGradNorm(self._engine)
         if self.kind == "fsdp2":  # the norm over every shard (a DTensor reduced across processes)
             norm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.grad is not None], max_norm)
             return norm.full_tensor() if hasattr(norm, "full_tensor") else norm

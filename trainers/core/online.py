@@ -281,7 +281,7 @@ class OnlineTrainer(abc.ABC):
         self.pad_id = self.tokenizer.pad_token_id
         self.optimizer = make_optimizer(self.model, c.lr)
         # the engine's wrapper (DDP, FSDP2...) for the update's passes; self.model for the rest
-        self.wrapped, self.optimizer = self.dist.prepare(self.model, self.optimizer)
+        self.wrapped, self.optimizer = self.dist.prepare(self.model, self.optimizer, c.max_grad_norm)
         self.ref = self.dist.shard_frozen(self.ref)  # FSDP2: sharded like the policy
         self.setup_extra(resume_from)
         self.logger = open_logger(c, self.out, self.dist.is_main)

@@ -25,8 +25,11 @@ def autocast(device: torch.device, dtype: str):
 
 def make_optimizer(model, lr: float, weight_decay: float = 0.0) -> torch.optim.AdamW:
     """AdamW with weight decay on matrices only (not on biases and norms)."""
-    decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
-    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]
+    def ndim(p) -> int:  # a parameter ZeRO-3 partitioned as it loaded is flat here: its full shape
+        return len(getattr(p, "ds_shape", p.shape))
+
+    decay = [p for p in model.parameters() if p.requires_grad and ndim(p) >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and ndim(p) < 2]
     return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
                               {"params": no_decay, "weight_decay": 0.0}], lr=lr)
 
