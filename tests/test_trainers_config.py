@@ -141,6 +141,25 @@ def test_resuming_a_finished_run_keeps_its_final_metrics(tiny, tmp_path):
 
 
 # ---- one loader: dtype, LoRA, the reference as the adapter disabled ------------------------------
+@pytest.mark.parametrize("lora_r", [0, 4])
+def test_a_meta_policy_reads_no_weight_and_has_the_real_structure(tiny, lora_r):
+    # what an FSDP2 process other than the main one builds under cpu_ram_efficient_loading
+    from trainers.core import policy as policy_mod
+    from trainers.core.policy import load_policy, load_reference
+
+    config = gigpo.GiGPOConfig(model=str(tiny), lora_r=lora_r, lora_alpha=8, dtype="bfloat16", device="cpu",
+                               kl_coef=0.1)
+    before = policy_mod.LOADS["count"]
+    meta = load_policy(config, meta=True)
+    ref = load_reference(config, meta, meta=True)
+    assert policy_mod.LOADS["count"] == before  # nothing read from disk
+    real = load_policy(config)
+    assert all(p.is_meta for p in meta.model.parameters())
+    shapes = {k: (v.shape, v.dtype, v.requires_grad) for k, v in meta.model.named_parameters()}
+    assert shapes == {k: (v.shape, v.dtype, v.requires_grad) for k, v in real.model.named_parameters()}
+    assert (ref is None) == bool(lora_r) and (ref is None or all(p.is_meta for p in ref.parameters()))
+
+
 def test_lora_policy_reference_is_the_base_with_the_adapter_off(tiny, tmp_path):
     from trainers.core import policy as policy_mod
     from trainers.core.online import token_stats

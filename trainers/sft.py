@@ -190,7 +190,7 @@ def train(config: SFTConfig) -> dict[str, Any]:
         raise ValueError("SFTConfig.model is required")
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    policy = load_policy(config, resume_from, device=device)
+    policy = load_policy(config, resume_from, device=device, meta=not dist.reads_weights)
     model, tokenizer = policy.model, policy.tokenizer
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 

@@ -115,6 +115,13 @@ class Dist:
         return str(self.accelerator.distributed_type).split(".")[-1].lower()
 
     @property
+    def reads_weights(self) -> bool:
+        """Whether this process reads the model's weights from disk: under FSDP2 with
+        ``fsdp_cpu_ram_efficient_loading`` only the main process does (the others build the
+        model on the meta device and get their shards from it in ``prepare``)."""
+        return self.is_main or not self.fsdp.get("cpu_ram_efficient_loading")
+
+    @property
     def sharded(self) -> bool:
         """Whether the weights are sharded (every forward and backward is then a collective)."""
         return self.kind in ("fsdp2", "zero3")

@@ -48,8 +48,10 @@ def _outside_units(unit):
 
 
 def shard_model(model, device: torch.device, reshard_after_forward: bool = True, offload_params: bool = False,
-                **_: Any) -> None:
-    """Shard ``model`` in place over every process (one unit per decoder layer, then the root)."""
+                cpu_ram_efficient_loading: bool = False, **_: Any) -> None:
+    """Shard ``model`` in place over every process (one unit per decoder layer, then the root).
+    ``cpu_ram_efficient_loading``: only the main process read the weights (the others built the
+    model on the meta device: ``load_policy(meta=True)``); each process gets its shard from it."""
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import CPUOffloadPolicy, fully_shard
 
@@ -57,10 +59,15 @@ def shard_model(model, device: torch.device, reshard_after_forward: bool = True,
     kwargs: dict[str, Any] = {"mesh": mesh, "reshard_after_forward": reshard_after_forward}
     if offload_params:
         kwargs["offload_policy"] = CPUOffloadPolicy()
-    # every process starts from the main process's weights (a LoRA adapter is initialised at
-    # random in each), as DDP does when it wraps a model
-    for t in list(model.parameters()) + list(model.buffers()):
-        torch.distributed.broadcast(t.data, src=0)
+    is_main = torch.distributed.get_rank() == 0
+    if cpu_ram_efficient_loading:
+        full = model.state_dict() if is_main else {}
+        buffers = {n: b.detach().clone() for n, b in model.named_buffers()} if is_main else {}
+    else:
+        # every process starts from the main process's weights (a LoRA adapter is initialised
+        # at random in each), as DDP does when it wraps a model
+        for t in list(model.parameters()) + list(model.buffers()):
+            torch.distributed.broadcast(t.data, src=0)
     layers = decoder_layer_classes(model)
     units = [m for m in model.modules() if type(m).__name__ in layers]
     if not units:
@@ -74,11 +81,20 @@ def shard_model(model, device: torch.device, reshard_after_forward: bool = True,
             for p in sub.parameters(recurse=False):
                 counts[p.dtype] = counts.get(p.dtype, 0) + p.numel()
         if len(counts) > 1:
-            main = max(counts, key=counts.get)
+            most = max(counts, key=counts.get)
             for sub in own:
-                if sub is not unit and _own_dtypes(sub) and main not in _own_dtypes(sub):
+                if sub is not unit and _own_dtypes(sub) and most not in _own_dtypes(sub):
                     fully_shard(sub, **kwargs)
         fully_shard(unit, **kwargs)
+    if cpu_ram_efficient_loading:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
+
+        model.to_empty(device=device)  # this process's shards (and the buffers), uninitialised
+        set_model_state_dict(model, full, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+        for name, buf in model.named_buffers():  # rotary tables and other buffers outside the state dict
+            if is_main:
+                buf.copy_(buffers[name])
+            torch.distributed.broadcast(buf, src=0)
 
 
 def rebuild_optimizer(model, optimizer, groups: list[list[str]]):

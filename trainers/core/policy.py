@@ -130,13 +130,14 @@ def lora_config(config):
                            task_type="CAUSAL_LM")
 
 
-def load_policy(config, path: str | os.PathLike | None = None, device: Any = None) -> Policy:
+def load_policy(config, path: str | os.PathLike | None = None, device: Any = None, meta: bool = False) -> Policy:
     """The trainable policy of a run, as its config (``trainers.core.config.TrainerConfig``)
     says: ``config.model`` (or ``path``, a checkpoint of this run to resume from), on
     ``device`` (default: ``config.device``), with LoRA (``lora_r`` > 0: the base frozen, in
     bfloat16 when ``dtype`` is bfloat16; the adapter float32), gradient checkpointing, and in
     training mode. A checkpoint of a LoRA run holds the adapter only: the base is
-    ``config.model`` again."""
+    ``config.model`` again. ``meta``: the same model built on the meta device, no weight read
+    (an FSDP2 process that gets its shard from the main process: ``trainers.core.fsdp``)."""
     import torch
 
     from trainers.core.optim import resolve_device
@@ -153,35 +154,55 @@ def load_policy(config, path: str | os.PathLike | None = None, device: Any = Non
                                  if path is not None and is_adapter(path) else "")
         if not start:
             raise ValueError(f"{type(config).__name__}.model is required")
-        base = load_model(start, config.dtype)
-        if path is not None and is_adapter(path):
+        base = _meta_model(start, config.dtype) if meta else load_model(start, config.dtype)
+        if meta and path is not None and is_adapter(path):
+            model = peft.get_peft_model(base, peft.LoraConfig.from_pretrained(str(path)))
+        elif path is not None and is_adapter(path):
             model = peft.PeftModel.from_pretrained(base, str(path), is_trainable=True)
         else:
             model = peft.get_peft_model(base, lora_config(config))
             # the adapter's base is the model this run started from (itself maybe an adapter,
             # merged above): what ``load_model`` of the saved adapter must rebuild
             model.peft_config["default"].base_model_name_or_path = start
+    elif meta:
+        model = _meta_model(source, torch.float32)
     else:
         model = load_model(source, torch.float32)  # trained weights: float32 master copy
     if config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.config.use_cache = False
     model.train()
-    return Policy(model, load_tokenizer(source), device=device)
+    return Policy(model, load_tokenizer(source), device=None if meta else device)
+
+
+def _meta_model(path: str, dtype: Any = None):
+    """``load_model(path, dtype)``'s architecture on the meta device: no weight is read."""
+    import torch
+    import transformers
+
+    if isinstance(dtype, str) and dtype != "auto":
+        dtype = getattr(torch, dtype)
+    hf_config = transformers.AutoConfig.from_pretrained(str(path), local_files_only=_local(str(path)))
+    with torch.device("meta"):
+        return transformers.AutoModelForCausalLM.from_config(hf_config, dtype=dtype or hf_config.dtype)
 
 
 def has_adapter(model) -> bool:
     return hasattr(model, "disable_adapter") and hasattr(model, "peft_config")
 
 
-def load_reference(config, policy: Policy):
+def load_reference(config, policy: Policy, device: Any = None, meta: bool = False):
     """The frozen reference model (the starting policy) of DPO's, PPO's or GiGPO's KL term:
     with LoRA, ``None`` (the reference is the policy with its adapter disabled: see
     ``reference_scope``; never a second copy); else a second copy of ``config.model``,
-    stored in ``config.dtype``, in eval mode, without gradients."""
+    stored in ``config.dtype``, in eval mode, without gradients, on ``device`` (default: the
+    policy's); ``meta``: built on the meta device, no weight read (as ``load_policy``)."""
     if has_adapter(policy.model):
         return None
-    ref = load_model(config.model, config.dtype).to(policy.device).eval()
+    if meta:
+        ref = _meta_model(config.model, config.dtype).eval()
+    else:
+        ref = load_model(config.model, config.dtype).to(device or policy.device).eval()
     for p in ref.parameters():
         p.requires_grad_(False)
     return ref
