@@ -193,8 +193,8 @@ def main(argv=None) -> int:
     text = (f"Measured on {where}, {Path(args.model).name}, {args.batch} step samples of {args.seq} tokens per "
             f"optimizer step, dtype {args.dtype}, torch threads {torch.get_num_threads()}:\n\n{markdown(rows)}\n\n"
             f"Computed (not measured): weights + gradients + AdamW + reference per GPU, no activations; "
-            f"'fits 80 GB' leaves 20 GB for activations; FSDP2/ZeRO-3 rows are what sharding would give "
-            f"(the trainers run DDP only so far):\n\n"
+            f"'fits 80 GB' leaves 20 GB for activations; FSDP2/ZeRO-3 rows shard them over 8 GPUs "
+            f"(trainers/configs/fsdp2.yaml, zero3.yaml):\n\n"
             f"{markdown(computed_table())}\n")
     print(text)
     if args.out:

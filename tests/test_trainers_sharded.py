@@ -88,7 +88,7 @@ def tiny(tmp_path_factory):
     return build_tiny_model_and_tokenizer(tmp_path_factory.mktemp("tiny"))
 
 
-@pytest.mark.long(seconds=60)
+@pytest.mark.long(seconds=65)
 @pytest.mark.parametrize("engine_config", ENGINES, indirect=True)
 def test_sft_equals_one_process_and_resumes_anywhere(engine_config, tiny, tmp_path):
     args = ["--model", str(tiny), "--data", str(DEFAULT_CHAT), "--max-examples", "10", "--max-length", "256",
@@ -126,7 +126,7 @@ def test_sft_equals_one_process_and_resumes_anywhere(engine_config, tiny, tmp_pa
     assert_same_weights(one["final_dir"], resumed["final_dir"])
 
 
-@pytest.mark.long(seconds=30)
+@pytest.mark.long(seconds=20)
 @pytest.mark.parametrize("engine_config", ENGINES, indirect=True)
 def test_dpo_equals_one_process(engine_config, tiny, tmp_path):
     # multi-turn pairs would do too; single-turn keeps the launch short. The reference pass, the
@@ -151,7 +151,7 @@ def gigpo_args(start: str, extra: list[str]) -> list[str]:
             "--micro-batch", "8", "--mini-batch", "16", "--save-every", "0", "--keyed-sampling", *extra]
 
 
-@pytest.mark.long(seconds=40)
+@pytest.mark.long(seconds=18)
 @pytest.mark.parametrize("engine_config", ENGINES, indirect=True)
 def test_gigpo_equals_one_process(engine_config, crossroads_start, tmp_path):
     # each process generates its own 2 task groups (episodes of different lengths: the weights
@@ -165,7 +165,7 @@ def test_gigpo_equals_one_process(engine_config, crossroads_start, tmp_path):
     assert_same_weights(one["final_dir"], two["final_dir"], atol=2e-4)
 
 
-@pytest.mark.long(seconds=40)
+@pytest.mark.long(seconds=20)
 @pytest.mark.parametrize("engine_config", ENGINES, indirect=True)
 def test_lora_equals_one_process(engine_config, crossroads_start, tmp_path):
     # the reference is the base with the adapter off, on the same sharded model; the output is

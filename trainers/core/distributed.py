@@ -23,8 +23,9 @@ starts a single process unless it is given an MPI launcher.
 state are sharded over the processes with torch's ``fully_shard`` (one unit per decoder layer,
 then the root), applied here from the config's ``fsdp_*`` settings (the calls accelerate's own
 FSDP2 preparation makes; doing it here is one code path on GPU/NCCL and on CPU/gloo, where
-accelerate 1.16 refuses FSDP). Under a sharded engine every forward and backward is a
-collective, so every process must run as many of them, in the same order: ``match_passes``
+accelerate 1.16 refuses FSDP). **ZeRO-3** (``trainers/configs/zero3.yaml``): accelerate's
+DeepSpeed engine, configured and driven as ``trainers/core/zero3.py`` says. Under a sharded
+engine every forward and backward is a collective, so every process must run as many of them, in the same order: ``match_passes``
 pads a phase with passes of weight 0; generation runs with the weights gathered
 (``generation``) so processes can generate different numbers of tokens. Checkpoints hold the
 *full* model and optimizer state gathered on the main process (``full_state``), keyed by
