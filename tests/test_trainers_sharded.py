@@ -1,6 +1,6 @@
 """The sharded engines give what one process gives: ``accelerate launch --config_file
 trainers/configs/{fsdp2,zero3}.yaml --num_processes 2 -m trainers.X ... --device cpu`` (on
-gloo) against ``python -m trainers.X`` with the same global batch, for SFT, DPO and GiGPO (loss
+gloo) against ``python -m trainers.X`` with the same global batch, for SFT, DPO, GiGPO and PPO (loss
 curves, gradient norms and final weights within float tolerance); a run stopped under a
 sharded engine resumes under it, and on one process, to the weights of an uninterrupted run,
 and a one-process checkpoint resumes under it; LoRA shards and trains as on one process (under
@@ -188,3 +188,21 @@ def test_lora_equals_one_process(engine_config, crossroads_start, tmp_path):
     # near-zero gradient into up to a step of lr (3e-3) per optimizer step, on a few weights
     assert diff.mean().item() <= 1e-4 and (diff > 1e-3).float().mean().item() <= 0.01
     assert diff.max().item() <= 2 * 3e-3 * 4
+
+
+@pytest.mark.long(seconds=20)
+@pytest.mark.parametrize("engine_config", ENGINES, indirect=True)
+def test_ppo_with_its_critic_equals_one_process(engine_config, tiny, tmp_path):
+    # the critic is a plain module on every process (under ZeRO-3 it must not be partitioned as
+    # it loads), trained on the gathered samples; the policy is sharded
+    from crossroads_training import ENV
+
+    args = ["--model", str(tiny), "--env", ENV, "--history", "0", "--max-new-tokens", "12", "--iterations", "2",
+            "--tasks-per-iteration", "4", "--group-size", "4", "--lr", "3e-3", "--micro-batch", "8",
+            "--mini-batch", "16", "--save-every", "0", "--keyed-sampling"]
+    one = launch("trainers.ppo", args + ["--output", str(tmp_path / "one")], sharded=None)
+    two = launch("trainers.ppo", args + ["--output", str(tmp_path / "two")], sharded=engine_config)
+    assert one["iterations"] == two["iterations"] == 2
+    for key in ("samples", "loss", "kl", "value_loss", "value", "advantage_abs"):
+        assert_same_curve(tmp_path / "one", tmp_path / "two", key=key, tol=1e-3)
+    assert_same_weights(one["final_dir"], two["final_dir"], atol=2e-4)

@@ -75,6 +75,27 @@ ADAPTER_FILE = "adapter_config.json"
 LOADS = {"count": 0}
 
 
+@contextlib.contextmanager
+def whole_on_load():
+    """Load models whole, never partitioned by DeepSpeed as they load. Under ZeRO-3 accelerate
+    registers its config with transformers for the whole process, and transformers would then
+    partition every model at load (``deepspeed.zero.Init``); only the models the engine takes
+    may be partitioned, and it partitions them itself. A critic, a discriminator, a sampler or a
+    merged model stay plain modules (``zero3_init_flag: false`` in ``trainers/configs/zero3.yaml``:
+    each process loads the policy whole, then the engine partitions it)."""
+    try:
+        from transformers.integrations import deepspeed as hf_deepspeed
+    except ImportError:  # transformers without its DeepSpeed integration: nothing to undo
+        yield
+        return
+    saved = getattr(hf_deepspeed, "_hf_deepspeed_config_weak_ref", None)
+    hf_deepspeed._hf_deepspeed_config_weak_ref = None
+    try:
+        yield
+    finally:
+        hf_deepspeed._hf_deepspeed_config_weak_ref = saved
+
+
 def _local(path: str) -> bool:
     return Path(path).is_dir() or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
 
@@ -111,13 +132,15 @@ def load_model(path: str | os.PathLike, dtype: Any = None):
         import peft
 
         base = json.loads((Path(path) / ADAPTER_FILE).read_text())["base_model_name_or_path"]
-        model = peft.PeftModel.from_pretrained(load_model(base, dtype), path)
+        with whole_on_load():
+            model = peft.PeftModel.from_pretrained(load_model(base, dtype), path)
         return model.merge_and_unload()
     kwargs: dict[str, Any] = {"local_files_only": _local(path)}
     if dtype is not None:
         kwargs["dtype"] = dtype
     LOADS["count"] += 1
-    return transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    with whole_on_load():
+        return transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
 
 
 def lora_config(config):
@@ -183,7 +206,7 @@ def _meta_model(path: str, dtype: Any = None):
     if isinstance(dtype, str) and dtype != "auto":
         dtype = getattr(torch, dtype)
     hf_config = transformers.AutoConfig.from_pretrained(str(path), local_files_only=_local(str(path)))
-    with torch.device("meta"):
+    with torch.device("meta"), whole_on_load():
         return transformers.AutoModelForCausalLM.from_config(hf_config, dtype=dtype or hf_config.dtype)
 
 

@@ -29,7 +29,10 @@ class ValueModel(torch.nn.Module):
     def from_pretrained(cls, path: str | os.PathLike) -> "ValueModel":
         import transformers
 
-        body = transformers.AutoModel.from_pretrained(str(path), dtype=torch.float32)
+        from trainers.core.policy import whole_on_load
+
+        with whole_on_load():  # a plain module on every process, whatever the policy's engine
+            body = transformers.AutoModel.from_pretrained(str(path), dtype=torch.float32)
         model = cls(body, body.config.hidden_size)
         head = Path(path) / HEAD_FILE
         if head.is_file():
