@@ -45,7 +45,8 @@ def zero3_config(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("zero3")
     shipped = (CONFIGS / "zero3.yaml").read_text()
     block = shipped[shipped.index("deepspeed_config:"):shipped.index("num_machines:")]
-    settings = dict(line.split("#")[0].strip().split(": ") for line in block.splitlines()[1:] if line.strip())
+    settings = dict(line.split("#")[0].strip().split(": ") for line in block.splitlines()[1:]
+                    if line.split("#")[0].strip())
     assert settings["zero_stage"] == "3" and settings["offload_param_device"] == "none"
     (folder / "ds.json").write_text(json.dumps({
         "train_micro_batch_size_per_gpu": "auto", "gradient_accumulation_steps": 1,
@@ -55,7 +56,7 @@ def zero3_config(tmp_path_factory) -> Path:
     config = folder / "zero3.yaml"
     # accelerate refuses its own precision settings beside a DeepSpeed config file
     text = shipped.replace(block, f"deepspeed_config:\n  deepspeed_config_file: {folder / 'ds.json'}\n"
-                                  f"  zero3_init_flag: false\n")
+                                  f"  zero3_init_flag: {settings['zero3_init_flag']}\n")
     config.write_text("\n".join(line for line in text.splitlines()
                                 if not line.startswith(("mixed_precision:", "downcast_bf16:"))) + "\n")
     return config

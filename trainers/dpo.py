@@ -267,7 +267,8 @@ def train(config: DPOConfig, pairs: Sequence[Pair] | None = None) -> dict[str, A
         raise ValueError("DPOConfig.model is required")
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    policy = load_policy(config, resume_from, device=device, meta=not dist.reads_weights)
+    policy = load_policy(config, resume_from, device=device, meta=not dist.reads_weights,
+                         partitioned=dist.partition_on_load)
     model, tokenizer = policy.model, policy.tokenizer
     pad_id = tokenizer.pad_token_id
     encoded = [{"chosen": [encode_step(policy, s, config.max_length) for s in p.chosen.steps],

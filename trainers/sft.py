@@ -190,7 +190,8 @@ def train(config: SFTConfig) -> dict[str, Any]:
         raise ValueError("SFTConfig.model is required")
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    policy = load_policy(config, resume_from, device=device, meta=not dist.reads_weights)
+    policy = load_policy(config, resume_from, device=device, meta=not dist.reads_weights,
+                         partitioned=dist.partition_on_load)
     model, tokenizer = policy.model, policy.tokenizer
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 

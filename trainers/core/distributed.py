@@ -123,6 +123,12 @@ class Dist:
         return self.is_main or not self.fsdp.get("cpu_ram_efficient_loading")
 
     @property
+    def partition_on_load(self) -> bool:
+        """Whether the policy (and a KL reference) are partitioned by ZeRO-3 as they load
+        (``zero3_init_flag: true``): each process keeps its partition only."""
+        return self.kind == "zero3" and bool(self.accelerator.state.deepspeed_plugin.zero3_init_flag)
+
+    @property
     def sharded(self) -> bool:
         """Whether the weights are sharded (every forward and backward is then a collective)."""
         return self.kind in ("fsdp2", "zero3")

@@ -274,10 +274,12 @@ class OnlineTrainer(abc.ABC):
         self.ckpt_dir = self.out / "checkpoints"
         resume_from = latest_checkpoint(self.ckpt_dir) if c.resume else None
         torch.manual_seed(c.seed)  # a new LoRA adapter's initial weights
-        self.policy = load_policy(c, resume_from, device=self.device, meta=not self.dist.reads_weights)
+        self.policy = load_policy(c, resume_from, device=self.device, meta=not self.dist.reads_weights,
+                                  partitioned=self.dist.partition_on_load)
         self.model, self.tokenizer = self.policy.model, self.policy.tokenizer
         # the frozen starting model; with LoRA none: the policy with its adapter disabled
-        self.ref = (load_reference(c, self.policy, self.device, meta=not self.dist.reads_weights)
+        self.ref = (load_reference(c, self.policy, self.device, meta=not self.dist.reads_weights,
+                                   partitioned=self.dist.partition_on_load)
                     if self.uses_reference else None)
         self.pad_id = self.tokenizer.pad_token_id
         self.optimizer = make_optimizer(self.model, c.lr)

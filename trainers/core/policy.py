@@ -116,7 +116,7 @@ def load_tokenizer(path: str | os.PathLike):
     return transformers.AutoTokenizer.from_pretrained(path, local_files_only=_local(path))
 
 
-def load_model(path: str | os.PathLike, dtype: Any = None):
+def load_model(path: str | os.PathLike, dtype: Any = None, partitioned: bool = False):
     """A causal LM from a folder or hub id, in ``dtype`` (a torch dtype or its name; None: as
     stored). A LoRA adapter folder (``adapter_config.json``, what a LoRA run writes to
     ``final/``) loads as its base model with the adapter merged into it."""
@@ -139,7 +139,9 @@ def load_model(path: str | os.PathLike, dtype: Any = None):
     if dtype is not None:
         kwargs["dtype"] = dtype
     LOADS["count"] += 1
-    with whole_on_load():
+    # ``partitioned``: a model a ZeRO-3 engine will take, partitioned as it loads when the
+    # config asks (``zero3_init_flag``): each process keeps its partition of the weights only
+    with contextlib.nullcontext() if partitioned else whole_on_load():
         return transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
 
 
@@ -153,14 +155,16 @@ def lora_config(config):
                            task_type="CAUSAL_LM")
 
 
-def load_policy(config, path: str | os.PathLike | None = None, device: Any = None, meta: bool = False) -> Policy:
+def load_policy(config, path: str | os.PathLike | None = None, device: Any = None, meta: bool = False,
+                partitioned: bool = False) -> Policy:
     """The trainable policy of a run, as its config (``trainers.core.config.TrainerConfig``)
     says: ``config.model`` (or ``path``, a checkpoint of this run to resume from), on
     ``device`` (default: ``config.device``), with LoRA (``lora_r`` > 0: the base frozen, in
     bfloat16 when ``dtype`` is bfloat16; the adapter float32), gradient checkpointing, and in
     training mode. A checkpoint of a LoRA run holds the adapter only: the base is
     ``config.model`` again. ``meta``: the same model built on the meta device, no weight read
-    (an FSDP2 process that gets its shard from the main process: ``trainers.core.fsdp``)."""
+    (an FSDP2 process that gets its shard from the main process: ``trainers.core.fsdp``).
+    ``partitioned``: partitioned by ZeRO-3 as it loads (``Dist.partition_on_load``)."""
     import torch
 
     from trainers.core.optim import resolve_device
@@ -177,7 +181,7 @@ def load_policy(config, path: str | os.PathLike | None = None, device: Any = Non
                                  if path is not None and is_adapter(path) else "")
         if not start:
             raise ValueError(f"{type(config).__name__}.model is required")
-        base = _meta_model(start, config.dtype) if meta else load_model(start, config.dtype)
+        base = _meta_model(start, config.dtype) if meta else load_model(start, config.dtype, partitioned)
         if meta and path is not None and is_adapter(path):
             model = peft.get_peft_model(base, peft.LoraConfig.from_pretrained(str(path)))
         elif path is not None and is_adapter(path):
@@ -190,7 +194,7 @@ def load_policy(config, path: str | os.PathLike | None = None, device: Any = Non
     elif meta:
         model = _meta_model(source, torch.float32)
     else:
-        model = load_model(source, torch.float32)  # trained weights: float32 master copy
+        model = load_model(source, torch.float32, partitioned)  # trained weights: float32 master copy
     if config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.config.use_cache = False
@@ -214,18 +218,18 @@ def has_adapter(model) -> bool:
     return hasattr(model, "disable_adapter") and hasattr(model, "peft_config")
 
 
-def load_reference(config, policy: Policy, device: Any = None, meta: bool = False):
+def load_reference(config, policy: Policy, device: Any = None, meta: bool = False, partitioned: bool = False):
     """The frozen reference model (the starting policy) of DPO's, PPO's or GiGPO's KL term:
     with LoRA, ``None`` (the reference is the policy with its adapter disabled: see
     ``reference_scope``; never a second copy); else a second copy of ``config.model``,
     stored in ``config.dtype``, in eval mode, without gradients, on ``device`` (default: the
-    policy's); ``meta``: built on the meta device, no weight read (as ``load_policy``)."""
+    policy's); ``meta`` and ``partitioned`` as in ``load_policy``."""
     if has_adapter(policy.model):
         return None
     if meta:
         ref = _meta_model(config.model, config.dtype).eval()
     else:
-        ref = load_model(config.model, config.dtype).to(device or policy.device).eval()
+        ref = load_model(config.model, config.dtype, partitioned).to(device or policy.device).eval()
     for p in ref.parameters():
         p.requires_grad_(False)
     return ref
