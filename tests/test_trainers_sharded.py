@@ -1,6 +1,6 @@
 """The sharded engines give what one process gives: ``accelerate launch --config_file
 trainers/configs/{fsdp2,zero3}.yaml --num_processes 2 -m trainers.X ... --device cpu`` (on
-gloo) against ``python -m trainers.X`` with the same global batch, for SFT, DPO, GiGPO and PPO (loss
+gloo) against ``python -m trainers.X`` with the same global batch, for SFT, DPO, GiGPO, PPO and StepAgent (loss
 curves, gradient norms and final weights within float tolerance); a run stopped under a
 sharded engine resumes under it, and on one process, to the weights of an uninterrupted run,
 and a one-process checkpoint resumes under it; LoRA shards and trains as on one process (under
@@ -206,4 +206,23 @@ def test_ppo_with_its_critic_equals_one_process(engine_config, tiny, tmp_path):
     assert one["iterations"] == two["iterations"] == 2
     for key in ("samples", "loss", "kl", "value_loss", "value", "advantage_abs"):
         assert_same_curve(tmp_path / "one", tmp_path / "two", key=key, tol=1e-3)
+    assert_same_weights(one["final_dir"], two["final_dir"], atol=2e-4)
+
+
+@pytest.mark.long(seconds=20)
+@pytest.mark.parametrize("engine_config", ENGINES, indirect=True)
+def test_stepagent_equals_one_process(engine_config, crossroads_start, tmp_path):
+    # every process inspects the same expert states (same replies) and takes the same DPO step
+    # through the engine; generation runs with the weights gathered
+    from crossroads_training import ENV, HISTORY
+
+    args = ["--model", crossroads_start["start"], "--demos", crossroads_start["demos"], "--variant", "implicit",
+            "--no-thoughts", "--env", ENV, "--history", str(HISTORY), "--max-new-tokens", "12", "--iterations", "2",
+            "--steps-per-iteration", "16", "--lr", "3e-3", "--micro-batch", "8", "--save-every", "0"]
+    one = launch("trainers.stepagent", args + ["--output", str(tmp_path / "one")], sharded=None)
+    two = launch("trainers.stepagent", args + ["--output", str(tmp_path / "two")], sharded=engine_config)
+    assert one["iterations"] == two["iterations"] == 2
+    assert [p for _, p in curve(tmp_path / "one", "pairs")] == [p for _, p in curve(tmp_path / "two", "pairs")]
+    for key in ("agreement", "dpo_loss", "margin"):
+        assert_same_curve(tmp_path / "one", tmp_path / "two", key=key, tol=1e-4)
     assert_same_weights(one["final_dir"], two["final_dir"], atol=2e-4)
