@@ -161,7 +161,9 @@ def test_gigpo_equals_one_process(engine_config, crossroads_start, tmp_path):
     one = launch("trainers.gigpo", args + ["--output", str(tmp_path / "one")], sharded=None)
     two = launch("trainers.gigpo", args + ["--output", str(tmp_path / "two")], sharded=engine_config)
     assert one["iterations"] == two["iterations"] == 2
-    for key in ("success", "reward", "samples", "steps", "loss", "kl", "entropy"):
+    # the score statistics too: anchor groups counted over both processes, means weighted
+    for key in ("success", "reward", "samples", "steps", "loss", "kl", "entropy", "anchor_groups",
+                "anchor_group_size", "advantage_abs"):
         assert_same_curve(tmp_path / "one", tmp_path / "two", key=key, tol=1e-4)
     assert_same_weights(one["final_dir"], two["final_dir"], atol=2e-4)
 
@@ -195,12 +197,13 @@ def test_lora_equals_one_process(engine_config, crossroads_start, tmp_path):
 @pytest.mark.parametrize("engine_config", ENGINES, indirect=True)
 def test_ppo_with_its_critic_equals_one_process(engine_config, tiny, tmp_path):
     # the critic is a plain module on every process (under ZeRO-3 it must not be partitioned as
-    # it loads), trained on the gathered samples; the policy is sharded
+    # it loads), trained on the gathered samples; the policy is sharded; the advantages are
+    # whitened over every process's samples, and the statistics weighted by samples
     from crossroads_training import ENV
 
     args = ["--model", str(tiny), "--env", ENV, "--history", "0", "--max-new-tokens", "12", "--iterations", "2",
             "--tasks-per-iteration", "4", "--group-size", "4", "--lr", "3e-3", "--micro-batch", "8",
-            "--mini-batch", "16", "--save-every", "0", "--keyed-sampling"]
+            "--mini-batch", "16", "--save-every", "0", "--keyed-sampling", "--whiten"]
     one = launch("trainers.ppo", args + ["--output", str(tmp_path / "one")], sharded=None)
     two = launch("trainers.ppo", args + ["--output", str(tmp_path / "two")], sharded=engine_config)
     assert one["iterations"] == two["iterations"] == 2

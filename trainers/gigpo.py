@@ -79,6 +79,10 @@ class GiGPOTrainer(RolloutTrainer):
             raise ValueError(f"win_reward must be >= 0, got {config.win_reward}")
         super().__init__(config)
 
+    # across processes: group counts add up, the mean group size is weighted by the count
+    summed_stats = ("anchor_groups",)
+    stat_weights = {"anchor_group_size": "anchor_groups"}
+
     def score(self, episodes, iteration):
         c = self.config
         g = c.group_size

@@ -89,12 +89,15 @@ class PPOTrainer(RolloutTrainer):
             adv, ret = turn_gae(rewards, v, c.gamma, c.lam)
             samples += [step_sample(s, a, value=vv, ret=r) for s, a, vv, r in zip(kept, adv, v, ret)]
         stats = {}
+        raw = torch.tensor([s["advantage"] for s in samples], dtype=torch.float32)
+        # whitened over the iteration's samples on every process, as one process would (every
+        # process takes part in the gather, with or without samples)
+        every = torch.tensor([a for part in self._dist().gather(raw.tolist()) for a in part], dtype=torch.float32)
         if samples:
-            raw = torch.tensor([s["advantage"] for s in samples])
             stats = {"value": sum(s["value"] for s in samples) / len(samples),
                      "advantage_abs": raw.abs().mean().item()}
-            if c.whiten and len(samples) > 1:
-                raw = (raw - raw.mean()) / (raw.std() + 1e-6)
+            if c.whiten and len(every) > 1:
+                raw = (raw - every.mean()) / (every.std() + 1e-6)
                 for s, a in zip(samples, raw.tolist()):
                     s["advantage"] = a
         return samples, stats

@@ -499,6 +499,24 @@ class RolloutTrainer(OnlineTrainer):
         return make_group(c.env, c.tasks_per_iteration // self._dist().world * c.group_size, backend=c.env_backend,
                           **kwargs)
 
+    # how ``score``'s statistics combine across processes: those named in ``summed_stats`` add
+    # up; the others are means, weighted by the statistic ``stat_weights`` names (default: the
+    # process's number of samples), so the result is what one process would report
+    summed_stats: tuple[str, ...] = ()
+    stat_weights: dict[str, str] = {}
+
+    def combine_score_stats(self, parts: list[dict]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for k in {k for p in parts for k in p if k != "_samples"}:
+            have = [p for p in parts if k in p]
+            if k in self.summed_stats:
+                out[k] = sum(p[k] for p in have)
+                continue
+            weight = self.stat_weights.get(k, "_samples")
+            total = sum(p.get(weight, 0) for p in have)
+            out[k] = (sum(p[k] * p.get(weight, 0) for p in have) / total) if total else sum(p[k] for p in have) / len(have)
+        return out
+
     def draw_tasks(self, iteration: int, num_tasks: int) -> list[int]:
         """The iteration's tasks: consecutive slices of epoch-wise shuffles of the split (every
         task once per epoch, as a data loader without replacement), a function of the seed and
@@ -538,14 +556,12 @@ class RolloutTrainer(OnlineTrainer):
         stats = self.update(samples, rng)
         everyone = [x for part in dist.gather(samples) for x in part] if dist.world > 1 else samples
         stats.update(self.update_extra(everyone, rng))
-        # the iteration's metrics over every process's episodes (the score statistics, e.g. anchor group
-        # counts and mean |advantage|, are the mean of the per-process values)
-        parts = dist.gather(({k: v for k, v in score_stats.items()},
+        # the iteration's metrics over every process's episodes and samples
+        parts = dist.gather(({**{k: v for k, v in score_stats.items()}, "_samples": len(samples)},
                              [(e.won, e.total_reward, len(e.steps), sum(len(s.response_ids) for s in e.steps))
                               for e in episodes],
                              [bool(s.parse_error or s.info.get("invalid_action")) for e in episodes for s in e.steps]))
-        for k in score_stats:
-            stats[k] = sum(p[0].get(k, 0.0) for p in parts) / len(parts)
+        stats.update(self.combine_score_stats([p[0] for p in parts]))
         eps = [e for p in parts for e in p[1]]
         invalid = [v for p in parts for v in p[2]]
         rollout_s = max(dist.gather(rollout_s))
