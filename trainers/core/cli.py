@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sys
 from typing import Any
 
 
@@ -55,8 +56,19 @@ def run(config_cls, train, argv: list[str] | None, module: str, doc: str) -> int
                               aliases={"output_dir": ["--output"]})
     result = train(config)
     if int(os.environ.get("RANK", "0")) == 0:  # under a multi-process launcher: the main process says it
-        print(json.dumps(result))
+        print(json.dumps(result), flush=True)
+    close_process_group()
     return 0
+
+
+def close_process_group() -> None:
+    """After a multi-process run: every process waits for the others, then the process group is
+    destroyed, so that no communication thread is still running when the interpreter exits
+    (which aborts the process: "terminate called without an active exception")."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def opt(default, help: str):
